@@ -1,0 +1,97 @@
+"""One place for labels, sizes, default paths and the environment variables that move them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Class names, in the order of the classifier's output units.
+LABELS: tuple[str, str] = ("with_mask", "without_mask")
+#: Human-facing names used on drawn boxes and in the app.
+DISPLAY_NAMES: dict[str, str] = {"with_mask": "Mask", "without_mask": "No mask"}
+
+#: MobileNetV2 input side, in pixels.
+IMAGE_SIZE = 224
+#: Fraction of a face box added on each side before classification: training images show the
+#: whole head, detector boxes hug the face.
+FACE_PADDING = 0.15
+
+#: Folder names accepted for each class (compared case-insensitively, ignoring "_", "-", " ").
+CLASS_ALIASES: dict[str, tuple[str, ...]] = {
+    "with_mask": ("withmask", "mask", "masked", "yes"),
+    "without_mask": ("withoutmask", "nomask", "unmasked", "no"),
+}
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+MODELS_DIR = REPO_ROOT / "models"
+SCENARIOS_DIR = PACKAGE_DIR / "training" / "scenarios"
+
+KERAS_MODEL_NAME = "mask_detector.keras"
+TFLITE_MODEL_NAME = "mask_detector.tflite"
+METRICS_NAME = "metrics.json"
+
+BACKBONE_WEIGHTS_FILE = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
+YUNET_FILE = "face_detection_yunet_2023mar.onnx"
+YUNET_URL = (
+    "https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/" + YUNET_FILE
+)
+YUNET_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
+
+ENV_SHARED = "MASK_DETECTOR_SHARED"
+ENV_MODEL = "MASK_DETECTOR_MODEL"
+ENV_BACKBONE = "MASK_DETECTOR_BACKBONE"
+ENV_YUNET = "MASK_DETECTOR_YUNET"
+ENV_CACHE = "MASK_DETECTOR_CACHE"
+
+
+def shared_dir() -> Path:
+    """The read-only folder of data sets and weights that sits beside a checkout."""
+    return Path(os.environ.get(ENV_SHARED, REPO_ROOT.parent / "shared"))
+
+
+def cache_dir() -> Path:
+    """Where downloads (YuNet) and cached features go; outside the repository."""
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mask_detector"
+    return Path(os.environ.get(ENV_CACHE, default))
+
+
+def default_model_path() -> Path:
+    """The shipped fast-path model, unless MASK_DETECTOR_MODEL points elsewhere."""
+    return Path(os.environ.get(ENV_MODEL, MODELS_DIR / TFLITE_MODEL_NAME))
+
+
+def _first_existing(*candidates: Path) -> Path | None:
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def backbone_weights_path(explicit: str | Path | None = None) -> str:
+    """A local ImageNet weights file when one is known, else Keras' "imagenet" download."""
+    if explicit:
+        return str(explicit)
+    env = os.environ.get(ENV_BACKBONE)
+    if env:
+        return env
+    found = _first_existing(
+        shared_dir() / "weights" / BACKBONE_WEIGHTS_FILE,
+        Path.home() / ".keras" / "models" / BACKBONE_WEIGHTS_FILE,
+    )
+    return str(found) if found else "imagenet"
+
+
+def yunet_model_path(explicit: str | Path | None = None) -> Path | None:
+    """The YuNet ONNX file from the option, the environment, ../shared or the cache; else None."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(ENV_YUNET)
+    if env:
+        return Path(env)
+    return _first_existing(shared_dir() / "weights" / YUNET_FILE, cache_dir() / YUNET_FILE)
+
+
+def training_data_dir() -> Path:
+    return shared_dir() / "datasets" / "face-mask"
+
+
+def scenes_dir() -> Path:
+    return shared_dir() / "datasets" / "scenes-dev"
