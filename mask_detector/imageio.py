@@ -18,10 +18,12 @@ MAX_PIXELS = 40_000_000
 #: Largest encoded file accepted, in bytes.
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError)
 
 
-def read_image(source: str | Path | bytes | BinaryIO, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+def read_image(
+    source: str | Path | bytes | BinaryIO, *, max_pixels: int = MAX_PIXELS
+) -> np.ndarray:
     """Decode a file, bytes or stream with Pillow: first frame, EXIF orientation applied."""
     name = str(source) if isinstance(source, (str, Path)) else "image"
     data = _read_bytes(source, name)
@@ -42,6 +44,10 @@ def read_image(source: str | Path | bytes | BinaryIO, *, max_pixels: int = MAX_P
         raise InvalidImageError(f"{name}: not an image format that Pillow can read") from None
     except ImageTooLargeError:
         raise
+    except Image.DecompressionBombError:
+        raise ImageTooLargeError(
+            f"{name}: over the limit of {max_pixels / 1e6:.0f} megapixels; scale it down first"
+        ) from None
     except _DECODE_ERRORS as exc:
         raise InvalidImageError(f"{name}: damaged or truncated image ({exc})") from None
 

@@ -17,7 +17,6 @@ from .config import FACE_PADDING, IMAGE_SIZE
 from .detection import Box
 
 
-
 def scale_to_unit_range(rgb: np.ndarray) -> np.ndarray:
     """0..255 -> -1..1, in place on a float32 array: mobilenet_v2.preprocess_input."""
     rgb /= 127.5

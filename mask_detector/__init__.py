@@ -1,0 +1,42 @@
+"""Face-mask detection: find faces (Haar or YuNet), label each with_mask / without_mask.
+
+    from mask_detector import MaskDetector
+    md = MaskDetector.load()
+    faces = md.detect(image_bgr)
+"""
+
+from typing import Any
+
+from .config import LABELS
+from .detection import Box, Detection
+from .errors import (
+    DatasetError,
+    DetectorUnavailableError,
+    ImageTooLargeError,
+    InvalidImageError,
+    MaskDetectorError,
+    ModelLoadError,
+)
+
+__all__ = [
+    "LABELS",
+    "Box",
+    "DatasetError",
+    "Detection",
+    "DetectorUnavailableError",
+    "ImageTooLargeError",
+    "InvalidImageError",
+    "MaskDetector",
+    "MaskDetectorError",
+    "ModelLoadError",
+]
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use, so `import mask_detector.config` stays free of OpenCV and LiteRT.
+    if name == "MaskDetector":
+        from .pipeline import MaskDetector
+
+        return MaskDetector
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,183 @@
+"""`python -m mask_detector benchmark`: per-frame latency of the fast path against the naive one.
+
+The naive baseline is what tutorial apps do: Keras `model.predict` once per face per frame. Both
+run in this one process on the same frames, so the ratio compares like with like. Cold start and
+memory are measured in a fresh process that never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from .classifier import MaskClassifier
+from .config import KERAS_MODEL_NAME, MODELS_DIR
+from .detectors import make_detector, yunet_available
+from .pipeline import MaskDetector
+from .preprocess import crop_faces, preprocess_faces
+
+FRAME_SIZE = (640, 480)
+WARMUP = 5
+
+
+def astronaut_tile() -> np.ndarray:
+    """A real face with some shoulders (scikit-image's astronaut), BGR, ~200 px wide."""
+    try:
+        from skimage import data
+    except ImportError:
+        raise SystemExit(
+            "the benchmark uses scikit-image's sample photo: pip install scikit-image"
+        ) from None
+    face = np.ascontiguousarray(data.astronaut()[:, :, ::-1])[10:300, 110:340]
+    return cv2.resize(face, (200, 252), interpolation=cv2.INTER_AREA)
+
+
+def make_frame(faces: int) -> np.ndarray:
+    """640x480 grey-blue background with `faces` copies of a real face side by side."""
+    frame = np.full((FRAME_SIZE[1], FRAME_SIZE[0], 3), (120, 110, 100), np.uint8)
+    tile = astronaut_tile()
+    h, w = tile.shape[:2]
+    for i in range(faces):
+        x = 13 + i * (w + 13)
+        frame[114 : 114 + h, x : x + w] = tile
+    return frame
+
+
+def timed(fn: Callable[[], object], runs: int) -> dict[str, float]:
+    for _ in range(WARMUP):
+        fn()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return {"median_ms": statistics.median(samples), "p90_ms": float(np.percentile(samples, 90))}
+
+
+def bench_detector(md: MaskDetector, frames: dict[int, np.ndarray], runs: int) -> dict[str, Any]:
+    rows: dict[str, Any] = {}
+    for n, frame in frames.items():
+        boxes = md.detector.detect(frame)
+        crops = crop_faces(frame, boxes)
+        rows[str(n)] = {
+            "faces_found": len(boxes),
+            "detect": timed(lambda f=frame: md.detector.detect(f), runs),
+            "classify": timed(lambda c=crops: md.classifier.classify(c), runs),
+            "pipeline": timed(lambda f=frame: md.process(f), runs),
+        }
+    return rows
+
+
+def bench_naive(keras_path: Path, frames: dict[int, np.ndarray], runs: int) -> dict[str, Any]:
+    """Haar + one Keras `predict` per face, as the tutorial apps do."""
+    import keras
+
+    model = keras.models.load_model(keras_path)
+    detector = make_detector("haar")
+
+    def naive(frame: np.ndarray) -> None:
+        for crop in crop_faces(frame, detector.detect(frame)):
+            model.predict(preprocess_faces([crop]), verbose=0)
+
+    return {
+        str(n): {"pipeline": timed(lambda f=frame: naive(f), max(10, runs // 5))}
+        for n, frame in frames.items()
+    }
+
+
+_COLD = """
+import resource, sys, time
+t0 = float(sys.argv[1])
+from mask_detector import MaskDetector
+from mask_detector.benchmark import make_frame
+md = MaskDetector.load()
+faces = md.detect(make_frame(1))
+first = time.time() - t0
+frame = make_frame(3)
+for _ in range(200):
+    md.process(frame)
+print(first, len(faces), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+      "tensorflow" in sys.modules)
+"""
+
+
+def cold_start() -> dict[str, Any]:
+    """A new interpreter: process start -> first classified frame, then memory after 200 frames."""
+    out = subprocess.run(
+        [sys.executable, "-c", _COLD, repr(time.time())],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    first, faces, rss, tf_loaded = out.stdout.split()
+    return {
+        "first_frame_s": float(first),
+        "faces": int(faces),
+        "max_rss_mb": float(rss),
+        "tensorflow_imported": tf_loaded == "True",
+    }
+
+
+def collect(args: argparse.Namespace) -> dict[str, Any]:
+    frames = {n: make_frame(n) for n in (0, 1, 3)}
+    classifier = MaskClassifier()
+    result: dict[str, Any] = {"frame": list(FRAME_SIZE), "runs": args.runs, "fast": {}}
+    detectors = ["haar"] + (["yunet"] if yunet_available(args.yunet_model)[0] else [])
+    for name in detectors:
+        md = MaskDetector(make_detector(name, yunet_model=args.yunet_model), classifier)
+        result["fast"][name] = bench_detector(md, frames, args.runs)
+    keras_path = Path(args.keras_model or MODELS_DIR / KERAS_MODEL_NAME)
+    if not args.no_baseline and keras_path.is_file():
+        result["naive"] = bench_naive(keras_path, frames, args.runs)
+        fast = result["fast"]["haar"]["3"]["pipeline"]["median_ms"]
+        result["speedup_3_faces"] = result["naive"]["3"]["pipeline"]["median_ms"] / fast
+    result["cold_start"] = cold_start()
+    return result
+
+
+def format_table(result: dict[str, Any]) -> str:
+    lines = [
+        "| path | detector | faces (found) | detect ms | classify ms | pipeline ms "
+        "(median / p90) | FPS |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, rows in result["fast"].items():
+        for n, row in rows.items():
+            p = row["pipeline"]
+            lines.append(
+                f"| fast (LiteRT) | {name} | {n} ({row['faces_found']}) | "
+                f"{row['detect']['median_ms']:.1f} | {row['classify']['median_ms']:.1f} | "
+                f"{p['median_ms']:.1f} / {p['p90_ms']:.1f} | {1000 / p['median_ms']:.0f} |"
+            )
+    for n, row in result.get("naive", {}).items():
+        p = row["pipeline"]
+        lines.append(
+            f"| naive (Keras predict per face) | haar | {n} | | | "
+            f"{p['median_ms']:.1f} / {p['p90_ms']:.1f} | {1000 / p['median_ms']:.1f} |"
+        )
+    if "speedup_3_faces" in result:
+        lines.append(f"\nSpeed-up, 3 faces, Haar: {result['speedup_3_faces']:.1f}x")
+    c = result["cold_start"]
+    lines.append(
+        f"Cold start to first classified frame: {c['first_frame_s']:.2f} s; inference "
+        f"process peak memory {c['max_rss_mb']:.0f} MB; TensorFlow imported: "
+        f"{'yes' if c['tensorflow_imported'] else 'no'}"
+    )
+    return "\n".join(lines)
+
+
+def run_benchmark(args: argparse.Namespace) -> int:
+    result = collect(args)
+    print(json.dumps(result, indent=1) if args.json else format_table(result))
+    return 0

@@ -1,0 +1,282 @@
+"""`python -m mask_detector COMMAND`: predict, evaluate, evaluate-scenes, split, train, ship,
+benchmark. User errors print one line on stderr and exit 1; usage errors exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import config
+from .errors import MaskDetectorError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _add_model_options(p: argparse.ArgumentParser, detector: bool = True) -> None:
+    p.add_argument(
+        "--model",
+        help=f"LiteRT model file (default: models/{config.TFLITE_MODEL_NAME}"
+        f" or ${config.ENV_MODEL})",
+    )
+    if detector:
+        p.add_argument(
+            "--detector",
+            choices=("haar", "yunet"),
+            default="haar",
+            help="face detector (default: haar)",
+        )
+        p.add_argument(
+            "--yunet-model",
+            metavar="PATH",
+            help=f"YuNet ONNX file (default: ${config.ENV_YUNET} or ../shared/weights)",
+        )
+
+
+def _iter_inputs(paths: Sequence[str]) -> Iterator[Path]:
+    """Files as given; folders expanded to their files, recursively, in sorted order."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
+            )
+        else:
+            yield path
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    import cv2
+
+    from .imageio import read_image
+    from .pipeline import MaskDetector
+
+    md = MaskDetector.load(args.model, args.detector, args.yunet_model, args.min_confidence)
+    failed = 0
+    results: list[dict[str, Any]] = []
+    if args.out:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+    for path in _iter_inputs(args.paths):
+        try:
+            image = read_image(path)
+        except MaskDetectorError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        faces = md.detect(image)
+        results.append({"file": str(path), "faces": [f.to_dict() for f in faces]})
+        if not args.json:
+            if not faces:
+                print(f"{path}: no face found")
+            for f in faces:
+                x, y, w, h = f.box
+                print(f"{path}: box={x},{y},{w},{h} {f.label} {f.confidence:.3f}")
+        if args.out:
+            cv2.imwrite(
+                str(Path(args.out) / f"{path.stem}_annotated.png"), md.annotate(image, faces)
+            )
+    if args.json:
+        print(json.dumps(results, indent=1))
+    return 1 if failed else 0
+
+
+def _print_report(report: dict[str, Any], as_json: bool) -> None:
+    from .evaluation.metrics import summary_line
+
+    if as_json:
+        print(json.dumps(report, indent=1))
+    else:
+        print(summary_line(report))
+        print("confusion matrix (rows true, columns predicted):", report["labels"])
+        for name, row in zip(report["labels"], report["confusion_matrix"], strict=True):
+            print(f"  {name:>13}: {row}")
+        if report.get("roc_auc") is not None:
+            print(f"ROC AUC {report['roc_auc']:.4f}")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .classifier import MaskClassifier
+    from .data.split import Split
+    from .evaluation.classify import evaluate_folder
+    from .evaluation.metrics import plot_confusion_matrix
+    from .progress import progress_printer
+
+    split = Split.load(args.split) if args.split else None
+    report = evaluate_folder(
+        MaskClassifier(args.model), args.data_dir, split, args.part, progress_printer("evaluating")
+    )
+    for skipped in report["skipped"]:
+        print(f"warning: skipped {skipped['error']}", file=sys.stderr)
+    if not args.files:
+        report.pop("files")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "evaluation.json").write_text(json.dumps(report, indent=1) + "\n")
+        png = plot_confusion_matrix(report, out / "confusion_matrix.png")
+        print(f"wrote {png}", file=sys.stderr)
+    _print_report(report, args.json)
+    return 0
+
+
+def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
+    from .evaluation.scenes import evaluate_scenes
+    from .pipeline import MaskDetector
+    from .progress import progress_printer
+
+    md = MaskDetector.load(args.model, args.detector, args.yunet_model)
+    report = evaluate_scenes(
+        args.images_dir, args.annotations_dir, md.detect, progress=progress_printer("scenes")
+    )
+    report["detector"] = args.detector
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        per_class = ", ".join(
+            f"{k} {v:.1%}" for k, v in report["recall_per_class"].items() if v is not None
+        )
+        print(
+            f"{args.detector}: {report['found']}/{report['faces']} faces found "
+            f"(recall {report['recall']:.1%}; {per_class}); precision {report['precision']:.1%}"
+        )
+        if report.get("label_accuracy") is not None:
+            print(f"label accuracy on found faces: {report['label_accuracy']:.1%}")
+    return 0
+
+
+def cmd_split(args: argparse.Namespace) -> int:
+    from .data.split import make_split
+    from .progress import progress_printer
+
+    split, report = make_split(
+        args.data_dir,
+        seed=args.seed,
+        threshold=args.threshold,
+        progress=progress_printer("hashing"),
+    )
+    for path, error in report.skipped:
+        print(f"warning: skipped {path}: {error}", file=sys.stderr)
+    split.save(args.out)
+    print(f"{split.groups} near-duplicate groups; sizes {split.sizes()}; wrote {args.out}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .data.split import Split
+    from .training.scenario import load_scenario, scenario_names
+    from .training.train import train_scenario
+
+    split = Split.load(args.split)
+    names = scenario_names() if args.scenario == "all" else [args.scenario]
+    for name in names:
+        scenario = load_scenario(name)
+        if args.epochs:
+            scenario = scenario.shrunk(args.epochs, args.views or scenario.views)
+        print(f"== scenario {scenario.name}: {scenario.description}", flush=True)
+        train_scenario(
+            args.data_dir,
+            split,
+            scenario,
+            args.backbone_weights,
+            args.runs_dir,
+            args.limit,
+            log=lambda m: print(m, flush=True),
+        )
+    return 0
+
+
+def cmd_ship(args: argparse.Namespace) -> int:
+    from .training.ship import ship_best
+
+    best = ship_best(Path(args.runs_dir), Path(args.out))
+    print(f"shipped scenario {best}")
+    return 0
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    from .benchmark import run_benchmark
+
+    return run_benchmark(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mask_detector", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("predict", help="find and label faces in images or folders")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    _add_model_options(p)
+    p.add_argument("--min-confidence", type=float, default=0.0)
+    p.add_argument("--json", action="store_true", help="print results as JSON")
+    p.add_argument("--out", metavar="DIR", help="also write annotated images here")
+    p.set_defaults(handler=cmd_predict)
+
+    p = sub.add_parser("evaluate", help="classify each image of a folder-per-class set as a face")
+    p.add_argument("data_dir", metavar="DATA_DIR")
+    _add_model_options(p, detector=False)
+    p.add_argument("--split", metavar="MANIFEST", help="evaluate one part of a saved split")
+    p.add_argument("--part", choices=("train", "val", "test"), default="test")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--files", action="store_true", help="include per-file results in the JSON")
+    p.add_argument("--out", metavar="DIR", help="write evaluation.json and confusion_matrix.png")
+    p.set_defaults(handler=cmd_evaluate)
+
+    p = sub.add_parser("evaluate-scenes", help="detector recall and labels on VOC scene photos")
+    p.add_argument("images_dir", metavar="IMAGES_DIR")
+    p.add_argument("annotations_dir", metavar="ANNOTATIONS_DIR")
+    _add_model_options(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_evaluate_scenes)
+
+    p = sub.add_parser("split", help="group near-duplicates and write a leak-free split manifest")
+    p.add_argument("data_dir", metavar="DATA_DIR")
+    p.add_argument("--out", default=str(config.MODELS_DIR / "split.json"))
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--threshold", type=int, default=10, help="max differing hash bits (of 64)")
+    p.set_defaults(handler=cmd_split)
+
+    p = sub.add_parser("train", help="train a scenario (or all) on a saved split")
+    p.add_argument("data_dir", metavar="DATA_DIR")
+    p.add_argument("--scenario", required=True, help="a scenario name, a JSON path, or 'all'")
+    p.add_argument("--split", default=str(config.MODELS_DIR / "split.json"))
+    p.add_argument(
+        "--backbone-weights",
+        metavar="PATH",
+        help=f"ImageNet MobileNetV2 .h5 (default: ${config.ENV_BACKBONE}, ../shared, "
+        "else download)",
+    )
+    p.add_argument("--runs-dir", default=str(config.MODELS_DIR / "scenarios"))
+    p.add_argument("--limit", type=int, help="use only N images per part (smoke runs)")
+    p.add_argument("--epochs", type=int, help="cap epochs per phase (smoke runs)")
+    p.add_argument("--views", type=int, help="cap augmented views per image (smoke runs)")
+    p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser("ship", help="pick the best scenario on validation, export it to models/")
+    p.add_argument("--runs-dir", default=str(config.MODELS_DIR / "scenarios"))
+    p.add_argument("--out", default=str(config.MODELS_DIR))
+    p.set_defaults(handler=cmd_ship)
+
+    p = sub.add_parser("benchmark", help="per-frame latency, cold start and memory")
+    p.add_argument("--runs", type=int, default=100)
+    p.add_argument("--yunet-model", metavar="PATH")
+    p.add_argument("--keras-model", help="Keras model for the naive baseline")
+    p.add_argument("--no-baseline", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_benchmark)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except MaskDetectorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""Folder-per-class data sets, near-duplicate grouping and leak-free splits."""

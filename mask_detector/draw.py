@@ -1,0 +1,42 @@
+"""Boxes and "Mask 97%" labels drawn on a copy of the frame: green for a mask, red for none."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from .config import DISPLAY_NAMES
+from .detection import Detection
+
+#: BGR colours per label.
+COLOURS: dict[str, tuple[int, int, int]] = {
+    "with_mask": (40, 180, 40),
+    "without_mask": (40, 40, 220),
+}
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def label_text(detection: Detection) -> str:
+    return f"{DISPLAY_NAMES.get(detection.label, detection.label)} {detection.confidence:.0%}"
+
+
+def annotate(image: np.ndarray, detections: Sequence[Detection]) -> np.ndarray:
+    """A copy of `image` (HxWx3 BGR) with every detection drawn; sizes follow the image size."""
+    out = image.copy()
+    side = max(1, min(out.shape[:2]))
+    thickness = max(1, side // 240)
+    scale = max(0.35, side / 900)
+    for det in detections:
+        x, y, w, h = det.box
+        colour = COLOURS.get(det.label, (200, 200, 200))
+        cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), colour, thickness)
+        text = label_text(det)
+        (tw, th), base = cv2.getTextSize(text, _FONT, scale, thickness)
+        top = y - th - base - 2 if y - th - base - 2 >= 0 else min(y + h, out.shape[0] - th - base)
+        cv2.rectangle(out, (x, top), (x + tw + 2, top + th + base + 2), colour, cv2.FILLED)
+        cv2.putText(
+            out, text, (x + 1, top + th + 1), _FONT, scale, (255, 255, 255), thickness, cv2.LINE_AA
+        )
+    return out

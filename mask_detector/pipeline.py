@@ -1,0 +1,71 @@
+"""One pipeline for photos, video files and camera frames: find faces, label each one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .classifier import MaskClassifier
+from .config import LABELS
+from .detection import Detection
+from .detectors import FaceDetector, make_detector
+from .draw import annotate
+from .imageio import as_bgr
+from .preprocess import crop_faces
+
+
+class MaskDetector:
+    """Detector + classifier. Safe to share between threads (the classifier holds a lock)."""
+
+    def __init__(
+        self, detector: FaceDetector, classifier: MaskClassifier, min_confidence: float = 0.0
+    ) -> None:
+        self.detector = detector
+        self.classifier = classifier
+        #: Faces whose label confidence is below this are left out of the results.
+        self.min_confidence = min_confidence
+
+    @classmethod
+    def load(
+        cls,
+        model: str | Path | None = None,
+        detector: str = "haar",
+        yunet_model: str | Path | None = None,
+        min_confidence: float = 0.0,
+    ) -> MaskDetector:
+        """The shipped model (or `model`) with the Haar (default) or YuNet face detector."""
+        return cls(
+            make_detector(detector, yunet_model=yunet_model),
+            MaskClassifier(model),
+            min_confidence,
+        )
+
+    def classify_faces(self, faces: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+        """(label, confidence) for each BGR face crop, in one classifier call."""
+        probs = self.classifier.classify(faces)
+        best = probs.argmax(axis=1)
+        return [(LABELS[k], float(probs[i, k])) for i, k in enumerate(best)]
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """Every face in an HxWx3 uint8 BGR image (grey and BGRA accepted), labelled."""
+        bgr = as_bgr(image)
+        boxes = self.detector.detect(bgr)
+        if not boxes:
+            return []
+        labelled = self.classify_faces(crop_faces(bgr, boxes))
+        return [
+            Detection(tuple(int(v) for v in box), label, conf)  # type: ignore[arg-type]
+            for box, (label, conf) in zip(boxes, labelled, strict=True)
+            if conf >= self.min_confidence
+        ]
+
+    def annotate(self, image: np.ndarray, detections: Sequence[Detection]) -> np.ndarray:
+        """A copy of the image (as BGR) with boxes and labels drawn."""
+        return annotate(as_bgr(image), detections)
+
+    def process(self, image: np.ndarray) -> tuple[np.ndarray, list[Detection]]:
+        """Detect and draw in one step: what a video frame needs."""
+        detections = self.detect(image)
+        return self.annotate(image, detections), detections

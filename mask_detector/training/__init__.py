@@ -1,0 +1,1 @@
+"""Transfer learning of the MobileNetV2 mask classifier (needs TensorFlow; inference does not)."""

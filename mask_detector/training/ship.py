@@ -1,0 +1,70 @@
+"""Choose the best scenario on validation data (never on test), and export it for inference."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from ..config import KERAS_MODEL_NAME, METRICS_NAME, TFLITE_MODEL_NAME
+from ..errors import MaskDetectorError
+from .export import export_tflite
+
+
+def load_runs(runs_dir: Path) -> dict[str, dict[str, Any]]:
+    runs = {
+        p.parent.name: json.loads(p.read_text()) for p in sorted(runs_dir.glob("*/metrics.json"))
+    }
+    if not runs:
+        raise MaskDetectorError(f"no trained scenarios under {runs_dir}: run `train` first")
+    return runs
+
+
+def _score(metrics: dict[str, Any]) -> tuple[float, float]:
+    val = metrics["val"]
+    return val["accuracy"], min(c["recall"] for c in val["per_class"].values())
+
+
+def comparison_table(runs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per scenario: the figures people compare."""
+    rows = []
+    for name, m in runs.items():
+        test = m["test"]
+        rows.append(
+            {
+                "scenario": name,
+                "val_accuracy": m["val"]["accuracy"],
+                "test_accuracy": test["accuracy"],
+                **{
+                    f"{c}_{k}": test["per_class"][c][k]
+                    for c in test["per_class"]
+                    for k in ("precision", "recall", "f1")
+                },
+                "test_roc_auc": test["roc_auc"],
+                "epochs": sum(len(h["loss"]) for h in m["history"].values()),
+                "train_seconds": m["train_seconds"],
+            }
+        )
+    return rows
+
+
+def ship_best(runs_dir: Path, out_dir: Path) -> str:
+    runs = load_runs(runs_dir)
+    best = max(runs, key=lambda name: _score(runs[name]))
+    source = runs_dir / best / "model.keras"
+    if not source.is_file():
+        raise MaskDetectorError(f"{source} is missing: train scenario {best} again")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, out_dir / KERAS_MODEL_NAME)
+    export_tflite(source, out_dir / TFLITE_MODEL_NAME)
+    summary = {
+        "shipped_scenario": best,
+        "selected_by": "validation accuracy, then the lower per-class validation recall",
+        "split_sizes": runs[best]["split_sizes"],
+        "comparison": comparison_table(runs),
+        "test": runs[best]["test"],
+        "val": runs[best]["val"],
+    }
+    (out_dir / METRICS_NAME).write_text(json.dumps(summary, indent=1) + "\n")
+    return best

@@ -1,0 +1,128 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mask_detector.errors import ImageTooLargeError, InvalidImageError
+from mask_detector.imageio import as_bgr, read_image
+
+
+def encode(im: Image.Image, fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def rgb() -> Image.Image:
+    arr = np.zeros((40, 60, 3), np.uint8)
+    arr[:, :30] = (255, 0, 0)  # left half red
+    return Image.fromarray(arr)
+
+
+def test_reads_as_bgr(rgb):
+    out = read_image(encode(rgb, "PNG"))
+    assert out.shape == (40, 60, 3) and out.dtype == np.uint8
+    assert tuple(out[0, 0]) == (0, 0, 255)  # red in BGR
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "P", "CMYK", "1", "LA"])
+def test_every_mode_becomes_three_channels(rgb, mode):
+    fmt = "JPEG" if mode == "CMYK" else "PNG"
+    out = read_image(encode(rgb.convert(mode), fmt))
+    assert out.shape == (40, 60, 3)
+
+
+def test_transparent_pixels_become_white():
+    im = Image.new("RGBA", (8, 8), (0, 0, 0, 0))
+    assert read_image(encode(im, "PNG"))[0, 0].tolist() == [255, 255, 255]
+
+
+def test_sixteen_bit_png_is_scaled_not_clipped():
+    arr = np.full((10, 10), 65535, np.uint16)
+    out = read_image(encode(Image.fromarray(arr), "PNG"))
+    assert out.max() == 255 and out.min() == 255
+
+
+def test_exif_orientation_is_applied(rgb):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise on display
+    out = read_image(encode(rgb, "JPEG", exif=exif.tobytes()))
+    assert out.shape == (60, 40, 3)
+
+
+def test_animated_gif_gives_first_frame(rgb):
+    frames = [rgb, rgb.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
+    data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:])
+    assert read_image(data).shape == (40, 60, 3)
+
+
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (b"", "empty"),
+        (b"<html><body>not a picture</body></html>", "not an image"),
+    ],
+)
+def test_bad_bytes(data, words):
+    with pytest.raises(InvalidImageError, match=words):
+        read_image(data)
+
+
+def test_truncated_jpeg(rgb):
+    data = encode(rgb.resize((400, 400)), "JPEG")
+    with pytest.raises(InvalidImageError, match="damaged or truncated"):
+        read_image(data[: len(data) // 2])
+
+
+def test_png_with_bad_crc(rgb):
+    data = bytearray(encode(rgb, "PNG"))
+    idat = data.index(b"IDAT")
+    data[idat + 6] ^= 0xFF  # corrupt the compressed data, leaving the CRC stale
+    with pytest.raises(InvalidImageError):
+        read_image(bytes(data))
+
+
+def test_decompression_bomb_refused_from_header():
+    # A 20000x20000 PNG compresses to a few hundred kB; refusing it must not decode it.
+    data = encode(Image.new("L", (20000, 20000)), "PNG")
+    with pytest.raises(ImageTooLargeError, match="megapixels"):
+        read_image(data)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InvalidImageError, match="no such file"):
+        read_image(tmp_path / "nope.jpg")
+
+
+def test_tiny_image():
+    assert read_image(encode(Image.new("RGB", (1, 1)), "PNG")).shape == (1, 1, 3)
+
+
+@pytest.mark.parametrize(
+    "array, shape",
+    [
+        (np.zeros((5, 6), np.uint8), (5, 6, 3)),
+        (np.zeros((5, 6, 1), np.uint8), (5, 6, 3)),
+        (np.zeros((5, 6, 4), np.uint8), (5, 6, 3)),
+        (np.zeros((5, 6, 3), np.uint8), (5, 6, 3)),
+    ],
+)
+def test_as_bgr_accepts(array, shape):
+    assert as_bgr(array).shape == shape
+
+
+@pytest.mark.parametrize(
+    "array, words",
+    [
+        (np.zeros((5, 6, 3), np.float32), "dtype uint8"),
+        (np.zeros((5, 6, 2), np.uint8), "shape"),
+        (np.zeros((5,), np.uint8), "shape"),
+        (np.zeros((0, 6, 3), np.uint8), "empty"),
+        ([[0, 1]], "numpy array"),
+    ],
+)
+def test_as_bgr_rejects(array, words):
+    with pytest.raises(InvalidImageError, match=words):
+        as_bgr(array)
