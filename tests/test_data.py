@@ -1,0 +1,152 @@
+"""Folder-per-class loading, near-duplicate grouping and leak-free splits."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import needs_shared
+from mask_detector import config
+from mask_detector.data.dataset import LoadReport, class_of_folder, iter_images, list_samples
+from mask_detector.data.dedup import group_near_duplicates, hamming_matrix, phash
+from mask_detector.data.split import Split, make_split, split_by_groups
+from mask_detector.errors import DatasetError
+
+
+@pytest.mark.parametrize(
+    "name, label",
+    [
+        ("with_mask", "with_mask"),
+        ("WithMask", "with_mask"),
+        ("Mask", "with_mask"),
+        ("without_mask", "without_mask"),
+        ("WithoutMask", "without_mask"),
+        ("NoMask", "without_mask"),
+        ("no_mask", "without_mask"),
+        ("cats", None),
+    ],
+)
+def test_folder_names(name, label):
+    assert class_of_folder(name) == label
+
+
+def photo(seed: int, size: int = 64) -> np.ndarray:
+    """A distinct smooth random image per seed (perceptual hashes far apart)."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (6, 6, 3), dtype=np.uint8)
+    return cv2.resize(small, (size, size), interpolation=cv2.INTER_CUBIC)
+
+
+def make_dataset(root: Path, per_class: int = 6) -> Path:
+    for k, folder in enumerate(("WithMask", "no_mask")):
+        (root / folder).mkdir(parents=True)
+        for i in range(per_class):
+            rgb = Image.fromarray(photo(100 * k + i)[:, :, ::-1])
+            fmt = ("png", "jpg", "webp")[i % 3]
+            mode = ("RGBA", "RGB", "P")[i % 3] if fmt != "jpg" else "L"
+            rgb.convert(mode).save(root / folder / f"img{i}.{fmt}")
+    return root
+
+
+def test_loader_reads_every_mode_and_skips_bad_files(tmp_path):
+    root = make_dataset(tmp_path)
+    (root / "WithMask" / "broken.jpg").write_bytes(b"not really a jpeg")
+    (root / "no_mask" / ".DS_Store").write_bytes(b"\0")
+    samples = list_samples(root)
+    assert len(samples) == 13  # hidden file ignored, broken one listed until read
+    report = LoadReport()
+    images = [img for _, img in iter_images(samples, report)]
+    assert len(images) == 12 and report.loaded == 12
+    assert [p.name for p, _ in report.skipped] == ["broken.jpg"]
+    assert all(img.ndim == 3 and img.shape[2] == 3 for img in images)
+
+
+def test_no_class_folders(tmp_path):
+    (tmp_path / "cats").mkdir()
+    with pytest.raises(DatasetError, match="expected folders like with_mask/"):
+        list_samples(tmp_path)
+
+
+def test_empty_class(tmp_path):
+    root = make_dataset(tmp_path)
+    for f in (root / "no_mask").iterdir():
+        f.unlink()
+    with pytest.raises(DatasetError, match="without_mask folder is empty"):
+        list_samples(root)
+
+
+def test_not_a_folder(tmp_path):
+    with pytest.raises(DatasetError, match="not a folder"):
+        list_samples(tmp_path / "missing")
+
+
+def test_phash_survives_copies_but_not_other_photos():
+    base = photo(1, 128)
+    resized = cv2.resize(base, (77, 77))
+    _, jpeg = cv2.imencode(".jpg", base, [cv2.IMWRITE_JPEG_QUALITY, 40])
+    recoloured = cv2.cvtColor(cv2.cvtColor(base, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    hashes = np.stack([phash(x) for x in (base, resized, cv2.imdecode(jpeg, 1), recoloured,
+                                          photo(2, 128))])
+    d = hamming_matrix(hashes)
+    assert d[0, 1:4].max() <= 4
+    assert d[0, 4] > 10
+
+
+def test_groups_are_transitive():
+    a = np.zeros(64, bool)
+    b = a.copy()
+    b[:5] = True  # 5 bits from a
+    c = b.copy()
+    c[5:10] = True  # 5 bits from b, 10 from a
+    far = ~a
+    assert group_near_duplicates([a, b, c, far], threshold=6) == [0, 0, 0, 1]
+
+
+def test_split_keeps_groups_together_and_is_stratified(tmp_path):
+    root = make_dataset(tmp_path, per_class=40)
+    samples = list_samples(root)
+    groups = [i // 2 for i in range(len(samples))]  # pairs of "duplicates"
+    split = split_by_groups(samples, groups, root, seed=3)
+    where = {rel: part for part, rows in split.files.items() for rel, _ in rows}
+    rel = [s.path.relative_to(root).as_posix() for s in samples]
+    assert all(where[rel[i]] == where[rel[i + 1]] for i in range(0, len(rel), 2))
+    sizes = split.sizes()
+    assert sizes["test"]["with_mask"] == pytest.approx(6, abs=2)
+    assert sizes["test"]["without_mask"] == pytest.approx(6, abs=2)
+    assert sum(sum(v.values()) for v in sizes.values()) == 80
+    # Same seed, same split; the manifest round-trips.
+    assert split_by_groups(samples, groups, root, seed=3).files == split.files
+    split.save(tmp_path / "split.json")
+    assert Split.load(tmp_path / "split.json").files == split.files
+
+
+def test_make_split_finds_exact_copies(tmp_path):
+    root = make_dataset(tmp_path, per_class=20)
+    copy = root / "WithMask" / "copy of img0.png"
+    copy.write_bytes((root / "WithMask" / "img0.png").read_bytes())
+    split, report = make_split(root, threshold=4)
+    where = {rel: part for part, rows in split.files.items() for rel, _ in rows}
+    assert where["WithMask/copy of img0.png"] == where["WithMask/img0.png"]
+    assert report.loaded == 41
+
+
+@needs_shared
+def test_shipped_split_has_no_leaks():
+    """The committed manifest: no file twice, and no near-duplicate pair across parts."""
+    split = Split.load(config.MODELS_DIR / "split.json")
+    files = [rel for rows in split.files.values() for rel, _ in rows]
+    assert len(files) == len(set(files))
+    root = config.training_data_dir()
+    rng = np.random.default_rng(0)
+    test_rows = split.files["test"]
+    train_rows = split.files["train"]
+    picks = [test_rows[i] for i in rng.choice(len(test_rows), 60, replace=False)]
+    from mask_detector.imageio import read_image
+
+    test_h = np.stack([phash(read_image(root / rel)) for rel, _ in picks])
+    train_h = np.stack([phash(read_image(root / rel)) for rel, _ in train_rows[::4]])
+    bits_t, bits_r = test_h.astype(np.int32), train_h.astype(np.int32)
+    dist = bits_t @ (1 - bits_r).T + (1 - bits_t) @ bits_r.T
+    assert dist.min() > split.threshold
