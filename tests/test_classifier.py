@@ -1,0 +1,89 @@
+"""The shipped model: it loads without TensorFlow, labels held-back images, and agrees with Keras."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import needs_shared
+from mask_detector import config
+from mask_detector.classifier import MaskClassifier
+from mask_detector.data.split import Split
+from mask_detector.errors import ModelLoadError
+from mask_detector.evaluation.classify import evaluate_samples
+from mask_detector.imageio import read_image
+from mask_detector.preprocess import preprocess_faces
+
+MODEL = config.MODELS_DIR / config.TFLITE_MODEL_NAME
+KERAS = config.MODELS_DIR / config.KERAS_MODEL_NAME
+needs_model = pytest.mark.skipif(not MODEL.is_file(), reason=f"{MODEL} not trained yet")
+
+
+@pytest.fixture(scope="module")
+def classifier() -> MaskClassifier:
+    return MaskClassifier()
+
+
+@pytest.fixture(scope="module")
+def held_back() -> list:
+    """Every 8th image of the test split: never seen in training or model selection."""
+    split = Split.load(config.MODELS_DIR / "split.json")
+    return split.samples("test", config.training_data_dir())[::8]
+
+
+@needs_model
+def test_inference_does_not_import_tensorflow():
+    code = (
+        "import sys, numpy as np; from mask_detector import MaskDetector; "
+        "md = MaskDetector.load(); md.detect(np.zeros((64, 64, 3), np.uint8)); "
+        "print('tensorflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=config.REPO_ROOT)
+    assert out.stdout.strip() == "False"
+
+
+@needs_model
+def test_batch_sizes_give_the_same_answer(classifier, astronaut_bgr, masked_astronaut_bgr):
+    faces = [astronaut_bgr[60:170, 170:280], masked_astronaut_bgr[60:170, 170:280]]
+    together = classifier.classify(faces)
+    one_by_one = np.concatenate([classifier.classify([f]) for f in faces])
+    assert together.shape == (2, 2)
+    assert np.allclose(together, one_by_one, atol=1e-5)
+    assert np.allclose(together.sum(axis=1), 1.0, atol=1e-4)
+    assert classifier.classify([]).shape == (0, 2)
+
+
+@needs_model
+@needs_shared
+def test_shipped_model_labels_held_back_images(classifier, held_back):
+    report = evaluate_samples(classifier, held_back)
+    assert report["n"] == len(held_back) >= 60
+    assert report["accuracy"] >= 0.97
+    assert min(c["recall"] for c in report["per_class"].values()) >= 0.95
+
+
+@needs_model
+@needs_shared
+def test_litert_agrees_with_keras(classifier, held_back):
+    keras = pytest.importorskip("keras")
+    model = keras.models.load_model(KERAS)
+    images = [read_image(s.path) for s in held_back]
+    batch = preprocess_faces(images)
+    reference = model.predict(batch, verbose=0)
+    fast = classifier.predict(batch)
+    assert (reference.argmax(1) == fast.argmax(1)).all()
+    assert np.abs(reference - fast).max() < 1e-3
+
+
+def test_missing_model_file(tmp_path):
+    with pytest.raises(ModelLoadError, match="model file not found"):
+        MaskClassifier(tmp_path / "nope.tflite")
+
+
+def test_corrupt_model_file(tmp_path):
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(b"this is not a flatbuffer" * 10)
+    with pytest.raises(ModelLoadError, match="not a valid LiteRT model"):
+        MaskClassifier(bad)
