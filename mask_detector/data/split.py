@@ -60,7 +60,13 @@ class Split:
 
     @classmethod
     def load(cls, path: str | Path) -> Split:
-        body = json.loads(Path(path).read_text())
+        try:
+            body = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            raise DatasetError(
+                f"cannot read the split manifest {path} ({exc}); make one with "
+                "`python -m mask_detector split DATA_DIR`"
+            ) from None
         return cls(
             files={p: [(rel, int(lbl)) for rel, lbl in body["files"][p]] for p in PARTS},
             seed=body["seed"],

@@ -1,0 +1,112 @@
+"""The command line, run in-process (fast) and once as `python -m` (exit codes)."""
+
+import json
+import subprocess
+import sys
+
+import cv2
+import pytest
+
+from conftest import needs_shared
+from mask_detector import config
+from mask_detector.cli import main
+
+needs_model = pytest.mark.skipif(
+    not (config.MODELS_DIR / config.TFLITE_MODEL_NAME).is_file(), reason="model not trained yet"
+)
+
+
+@pytest.fixture
+def photos(tmp_path, astronaut_bgr, masked_astronaut_bgr):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "plain.jpg"), astronaut_bgr)
+    cv2.imwrite(str(folder / "masked.png"), masked_astronaut_bgr)
+    (folder / "notes.jpg").write_text("<html>not an image</html>")
+    return folder
+
+
+@needs_model
+def test_predict_reports_each_face_and_keeps_going(photos, capsys):
+    code = main(["predict", str(photos)])
+    out, err = capsys.readouterr()
+    assert code == 1  # one input failed
+    assert "notes.jpg: not an image format" in err and "Traceback" not in err
+    assert "plain.jpg: box=" in out and "without_mask" in out
+    assert "masked.png: box=" in out
+
+
+@needs_model
+def test_predict_json_and_annotated_output(photos, tmp_path, capsys):
+    out_dir = tmp_path / "annotated"
+    code = main(["predict", str(photos / "plain.jpg"), "--json", "--out", str(out_dir)])
+    results = json.loads(capsys.readouterr().out)
+    assert code == 0
+    (face,) = results[0]["faces"]
+    assert face["label"] == "without_mask" and 0.5 <= face["confidence"] <= 1.0
+    x, y, w, h = face["box"]
+    assert 150 < x + w / 2 < 300 and 60 < y + h / 2 < 200
+    assert cv2.imread(str(out_dir / "plain_annotated.png")).shape == (512, 512, 3)
+
+
+def test_missing_model_is_one_clear_line(tmp_path, capsys):
+    code = main(["predict", str(tmp_path), "--model", str(tmp_path / "none.tflite")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("error: model file not found")
+
+
+@needs_model
+def test_evaluate_json(tmp_path, astronaut_bgr, masked_astronaut_bgr, capsys):
+    for folder, image in (("Mask", masked_astronaut_bgr), ("NoMask", astronaut_bgr)):
+        (tmp_path / folder).mkdir()
+        face = image[40:200, 150:300]
+        cv2.imwrite(str(tmp_path / folder / "a.jpg"), face)
+        cv2.imwrite(str(tmp_path / folder / "b.png"), cv2.flip(face, 1))
+    (tmp_path / "NoMask" / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    code = main(["evaluate", str(tmp_path), "--json", "--out", str(tmp_path / "eval")])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert code == 0 and "skipped" in captured.err
+    assert report["n"] == 4 and report["labels"] == list(config.LABELS)
+    assert sum(map(sum, report["confusion_matrix"])) == 4
+    assert set(report["per_class"]["with_mask"]) >= {"precision", "recall", "f1"}
+    assert (tmp_path / "eval" / "confusion_matrix.png").is_file()
+
+
+def test_evaluate_without_class_folders(tmp_path, capsys):
+    (tmp_path / "holiday").mkdir()
+    assert main(["evaluate", str(tmp_path)]) == 1
+    assert "expected folders like with_mask/ and without_mask/" in capsys.readouterr().err
+
+
+@needs_shared
+@needs_model
+def test_evaluate_scenes_json(tmp_path, capsys):
+    scenes = config.scenes_dir()
+    images, notes = tmp_path / "images", tmp_path / "annotations"
+    images.mkdir()
+    notes.mkdir()
+    for xml in sorted((scenes / "annotations").glob("*.xml"))[:5]:
+        (notes / xml.name).write_bytes(xml.read_bytes())
+        img = scenes / "images" / (xml.stem + ".jpg")
+        if img.is_file():
+            (images / img.name).write_bytes(img.read_bytes())
+    code = main(["evaluate-scenes", str(images), str(notes), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["faces"] > 0
+    assert 0.0 <= report["recall"] <= 1.0
+    assert set(report["recall_per_class"]) >= {"with_mask", "without_mask"}
+    assert "label_accuracy" in report
+
+
+def test_usage_errors_exit_2():
+    for argv in ([], ["predict"], ["predict", "x.jpg", "--detector", "nope"]):
+        proc = subprocess.run([sys.executable, "-m", "mask_detector", *argv], capture_output=True,
+                              text=True, cwd=config.REPO_ROOT)
+        assert proc.returncode == 2 and "usage:" in proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+def test_unknown_scenario(tmp_path, capsys):
+    assert main(["train", str(tmp_path), "--scenario", "nope"]) == 1
+    assert "unknown scenario 'nope'" in capsys.readouterr().err
