@@ -1,0 +1,83 @@
+"""Live camera: the browser streams its webcam over WebRTC, the server labels every face it can.
+
+The heavy lifting is in mask_detector.live (processor, stats, ICE settings); this page wires it to
+streamlit-webrtc and shows the live figures once a second from a fragment, never from the video
+callback (st.* calls do not work on the video thread).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import streamlit as st
+from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+from mask_detector.app.state import detector_or_stop, sidebar
+from mask_detector.live import SECRETS_KEY, LiveProcessor, LiveStats, rtc_configuration
+
+STATS_KEY = "live_stats"
+
+
+def _secrets() -> Mapping[str, Any] | None:
+    """st.secrets when it holds ICE servers; None when there is no secrets file at all."""
+    try:
+        return st.secrets if SECRETS_KEY in st.secrets else None
+    except FileNotFoundError:  # StreamlitSecretNotFoundError: no secrets.toml anywhere
+        return None
+
+
+@st.fragment(run_every=1.0)
+def live_status(stats: LiveStats) -> None:
+    """Re-rendered every second on its own, so the figures move while the video plays."""
+    snap = stats.snapshot()
+    if snap.active:
+        st.text(snap.text())
+        st.caption(snap.details())
+    elif snap.frames:
+        st.text(f"Stopped · {snap.frames} frames processed")
+        st.caption(snap.details())
+    else:
+        st.text("Not streaming · press START")
+    if snap.errors:
+        st.warning(f"{snap.errors} frame(s) could not be processed; see the server log.")
+
+
+settings = sidebar()
+st.title("Live camera")
+st.write(
+    "Press **START** and allow the camera: each face is boxed and labelled *Mask* (green) or "
+    "*No mask* (red) on the video coming back from the server. When the server cannot keep up "
+    "it skips frames instead of falling behind. **STOP** ends the stream."
+)
+
+md = detector_or_stop(settings)
+stats: LiveStats = st.session_state.setdefault(STATS_KEY, LiveStats())
+
+try:
+    rtc_config = rtc_configuration(secrets=_secrets())
+except ValueError as exc:
+    st.error(f"The ICE server setting is invalid: {exc}")
+    st.stop()
+
+
+def make_processor() -> LiveProcessor:
+    """Called by streamlit-webrtc on START: a fresh processor, and the statistics start over."""
+    stats.reset()
+    return LiveProcessor(md, stats)
+
+
+ctx = webrtc_streamer(
+    key="live",
+    mode=WebRtcMode.SENDRECV,
+    rtc_configuration=rtc_config,
+    media_stream_constraints={"video": True, "audio": False},
+    video_processor_factory=make_processor,
+    async_processing=True,  # frames queue on a worker; LiveProcessor keeps only the newest
+    sendback_audio=False,
+)
+if ctx.video_processor is not None:
+    # New sidebar settings apply to the running stream from its next frame.
+    ctx.video_processor.detector = md
+
+live_status(stats)
