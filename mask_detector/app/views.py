@@ -1,0 +1,39 @@
+"""Streamlit widgets used by more than one page, so the pages hold no rendering logic twice."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ..config import DISPLAY_NAMES, LABELS
+from .results import ImageResult, stem
+
+
+def face_counts(counts: dict[str, int]) -> None:
+    """Total / with mask / without mask as st.metric columns."""
+    cols = st.columns(len(LABELS) + 1)
+    cols[0].metric("Faces", sum(counts.values()))
+    for col, label in zip(cols[1:], LABELS, strict=True):
+        col.metric(DISPLAY_NAMES[label], counts[label])
+
+
+def image_result(result: ImageResult, key: str) -> None:
+    """One processed image: error message, or annotated image, counts, faces table, PNG download."""
+    if not result.ok:
+        st.error(f"**{result.name}**: {result.error}")
+        return
+    st.subheader(result.name)
+    width, height = result.size or (0, 0)
+    st.image(result.annotated_rgb(), caption=f"{result.name} ({width}x{height})")
+    face_counts(result.counts())
+    if result.faces:
+        st.dataframe(result.rows(), hide_index=True, width="stretch")
+    else:
+        st.info("No face found. Try a lower minimum face size or the YuNet detector.")
+    st.download_button(
+        "Download annotated image (PNG)",
+        result.png(),
+        file_name=f"{stem(result.name)}_annotated.png",
+        mime="image/png",
+        key=f"png-{key}",
+        on_click="ignore",
+    )

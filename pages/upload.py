@@ -1,0 +1,65 @@
+"""Photos: upload several images (or take a snapshot) and see every face labelled."""
+
+import streamlit as st
+
+from mask_detector.app.results import results_csv, results_json
+from mask_detector.app.state import detector_or_stop, sidebar
+from mask_detector.app.upload import process_files
+from mask_detector.app.views import image_result
+from mask_detector.imageio import MAX_FILE_BYTES, MAX_PIXELS
+
+IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
+
+settings = sidebar()
+st.title("Photos")
+st.write(
+    "Upload one or more photos: each face is found, labelled *Mask* or *No mask* and boxed "
+    f"(green / red). Up to {MAX_FILE_BYTES // 2**20} MB and {MAX_PIXELS / 1e6:.0f} megapixels "
+    "per image; phone photos are turned upright from their EXIF orientation."
+)
+
+source = st.radio("Source", ["Upload files", "Camera snapshot"], horizontal=True, key="upload_src")
+if source == "Upload files":
+    files = st.file_uploader(
+        "Images",
+        type=IMAGE_TYPES,
+        accept_multiple_files=True,
+        key="upload_files",
+        max_upload_size=MAX_FILE_BYTES // 2**20,
+    )
+else:
+    snap = st.camera_input("Take a snapshot", key="upload_camera")
+    files = [snap] if snap else []
+
+if not files:
+    st.info("No image yet.")
+    st.stop()
+
+md = detector_or_stop(settings)
+results = process_files(files, settings, md)
+
+good = [r for r in results if r.ok]
+st.caption(
+    f"{len(good)} of {len(results)} image(s) processed, "
+    f"{sum(len(r.faces) for r in good)} face(s) found."
+)
+cols = st.columns(2)
+cols[0].download_button(
+    "All results (CSV)",
+    results_csv(results),
+    file_name="mask_results.csv",
+    mime="text/csv",
+    key="all_csv",
+    on_click="ignore",
+)
+cols[1].download_button(
+    "All results (JSON)",
+    results_json(results),
+    file_name="mask_results.json",
+    mime="application/json",
+    key="all_json",
+    on_click="ignore",
+)
+for i, result in enumerate(results):
+    st.divider()
+    image_result(result, key=str(i))
