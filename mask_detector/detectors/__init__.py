@@ -1,0 +1,53 @@
+"""Face detectors behind one interface, chosen by name: "haar" (built in) or "yunet" (ONNX file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import DetectorUnavailableError
+from .base import DEFAULT_MIN_FACE, FaceDetector, clip_box, clip_boxes
+from .haar import HaarDetector
+from .yunet import YuNetDetector, ensure_yunet_model
+
+DETECTORS: tuple[str, ...] = ("haar", "yunet")
+
+__all__ = [
+    "DEFAULT_MIN_FACE",
+    "DETECTORS",
+    "FaceDetector",
+    "HaarDetector",
+    "YuNetDetector",
+    "clip_box",
+    "clip_boxes",
+    "ensure_yunet_model",
+    "make_detector",
+    "yunet_available",
+]
+
+
+def make_detector(
+    name: str = "haar",
+    *,
+    yunet_model: str | Path | None = None,
+    min_face: int = DEFAULT_MIN_FACE,
+    download: bool = False,
+) -> FaceDetector:
+    """A ready detector by name; DetectorUnavailableError if the name or YuNet file is wrong."""
+    key = (name or "").strip().lower()
+    if key == "haar":
+        return HaarDetector(min_face=min_face)
+    if key == "yunet":
+        path = ensure_yunet_model(yunet_model, download=download)
+        return YuNetDetector(path, min_face=min_face)
+    raise DetectorUnavailableError(
+        f"unknown face detector {name!r}; choose one of: {', '.join(DETECTORS)}"
+    )
+
+
+def yunet_available(yunet_model: str | Path | None = None) -> tuple[bool, str]:
+    """(True, path) if a YuNet file is found locally, else (False, why and what to do)."""
+    try:
+        path = ensure_yunet_model(yunet_model, download=False)
+    except DetectorUnavailableError as exc:
+        return False, str(exc)
+    return True, str(path)

@@ -1,0 +1,1 @@
+"""Measuring detectors and the whole pipeline against annotated data."""

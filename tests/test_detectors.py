@@ -1,0 +1,205 @@
+"""Face detectors: box arithmetic, Haar on a real face, YuNet and its model-file handling."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+from conftest import needs_shared
+
+from mask_detector import config
+from mask_detector.detectors import (
+    DETECTORS,
+    FaceDetector,
+    HaarDetector,
+    YuNetDetector,
+    ensure_yunet_model,
+    make_detector,
+    yunet_available,
+)
+from mask_detector.detectors.base import box_iou, clip_box, clip_boxes, non_max_suppression
+from mask_detector.errors import DetectorUnavailableError
+
+SHARED_YUNET = config.shared_dir() / "weights" / config.YUNET_FILE
+ODD_SHAPES = [(1, 1), (7, 3000), (3000, 7), (5, 5), (479, 641)]
+
+
+@pytest.fixture(scope="module")
+def haar() -> HaarDetector:
+    return HaarDetector()
+
+
+def test_clip_box_rounds_and_clips():
+    assert clip_box((-5.4, 2.6, 20, 10), 10, 8) == (0, 3, 10, 5)
+    assert clip_box((3, 3, 2, 2), 10, 10) == (3, 3, 2, 2)
+    assert clip_box((20, 20, 5, 5), 10, 10) is None
+    assert clip_box((2, 2, 0.2, 5), 10, 10) is None
+
+
+def test_clip_boxes_drops_outside_and_keeps_ints():
+    boxes = clip_boxes([(0, 0, 5, 5), (50, 50, 5, 5), (8.7, 1, 10, 3)], (10, 10, 3))
+    assert boxes == [(0, 0, 5, 5), (9, 1, 1, 3)]
+    assert all(isinstance(v, int) for b in boxes for v in b)
+
+
+def test_box_iou_and_nms():
+    assert box_iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+    assert box_iou((0, 0, 10, 10), (10, 0, 10, 10)) == 0.0
+    assert box_iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
+    keep = non_max_suppression([(0, 0, 10, 10), (1, 1, 10, 10), (2, 2, 4, 4), (50, 50, 8, 8)])
+    assert sorted(keep) == [0, 3]
+    assert non_max_suppression([]) == []
+
+
+def test_detectors_satisfy_protocol(haar):
+    assert isinstance(haar, FaceDetector)
+    assert DETECTORS == ("haar", "yunet")
+
+
+def test_haar_finds_astronaut(haar, astronaut_bgr, astronaut_face_box):
+    boxes = haar.detect(astronaut_bgr)
+    assert boxes, "no face found in the astronaut photo"
+    assert max(box_iou(b, astronaut_face_box) for b in boxes) > 0.5
+
+
+def test_haar_blank_image_has_no_faces(haar):
+    assert haar.detect(np.full((480, 640, 3), 128, np.uint8)) == []
+    assert haar.detect(np.zeros((240, 320, 3), np.uint8)) == []
+
+
+@pytest.mark.parametrize("shape", ODD_SHAPES)
+def test_haar_boxes_inside_odd_images(haar, shape):
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
+    for x, y, w, h in haar.detect(image):
+        assert w >= 1 and h >= 1 and x >= 0 and y >= 0
+        assert x + w <= shape[1] and y + h <= shape[0]
+
+
+def test_haar_min_face_is_respected(haar, astronaut_bgr):
+    big = HaarDetector(min_face=200)
+    assert big.detect(astronaut_bgr) == []
+    big.min_face = 40
+    assert big.detect(astronaut_bgr)
+
+
+def test_make_detector_unknown_name():
+    with pytest.raises(DetectorUnavailableError, match=r"unknown face detector.*haar, yunet"):
+        make_detector("retinaface")
+
+
+def test_make_detector_missing_yunet_file(tmp_path):
+    missing = tmp_path / "nope.onnx"
+    with pytest.raises(DetectorUnavailableError) as info:
+        make_detector("yunet", yunet_model=missing)
+    text = str(info.value)
+    assert str(missing) in text and "--yunet-model" in text and config.ENV_YUNET in text
+
+
+def test_yunet_unavailable_without_file_or_download(tmp_path, monkeypatch):
+    monkeypatch.setenv(config.ENV_SHARED, str(tmp_path / "shared"))
+    monkeypatch.setenv(config.ENV_CACHE, str(tmp_path / "cache"))
+    ok, why = yunet_available()
+    assert not ok and "--yunet-model" in why
+    with pytest.raises(DetectorUnavailableError):
+        make_detector("yunet")
+
+
+def test_yunet_bad_file_is_unavailable(tmp_path):
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(DetectorUnavailableError, match="could not be loaded"):
+        YuNetDetector(junk)
+
+
+class _FakeResponse(io.BytesIO):
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+@pytest.fixture
+def empty_places(tmp_path, monkeypatch):
+    """No YuNet file anywhere: shared and cache point into tmp_path."""
+    monkeypatch.setenv(config.ENV_SHARED, str(tmp_path / "shared"))
+    monkeypatch.setenv(config.ENV_CACHE, str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def _serve(monkeypatch, payload: bytes | Exception):
+    calls = []
+
+    def fake_urlopen(url, timeout=None):
+        calls.append((url, timeout))
+        if isinstance(payload, Exception):
+            raise payload
+        return _FakeResponse(payload)
+
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    return calls
+
+
+@needs_shared
+def test_download_verifies_and_saves(empty_places, monkeypatch):
+    calls = _serve(monkeypatch, SHARED_YUNET.read_bytes())
+    path = ensure_yunet_model()
+    assert calls and calls[0][0] == config.YUNET_URL and calls[0][1]
+    assert path == empty_places / config.YUNET_FILE
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == config.YUNET_SHA256
+    assert [p.name for p in empty_places.iterdir()] == [config.YUNET_FILE]
+    assert ensure_yunet_model() == path  # now found in the cache, no second download
+    assert len(calls) == 1
+
+
+def test_download_checksum_mismatch_leaves_nothing(empty_places, monkeypatch):
+    _serve(monkeypatch, b"evil bytes")
+    with pytest.raises(DetectorUnavailableError, match="checksum") as info:
+        ensure_yunet_model()
+    assert "--yunet-model" in str(info.value)
+    assert not empty_places.exists() or list(empty_places.iterdir()) == []
+
+
+def test_download_without_network(empty_places, monkeypatch):
+    _serve(monkeypatch, urllib.error.URLError("no route to host"))
+    with pytest.raises(DetectorUnavailableError, match="could not be downloaded"):
+        ensure_yunet_model()
+
+
+def test_download_not_allowed_never_touches_network(empty_places, monkeypatch):
+    _serve(monkeypatch, AssertionError("network used"))
+    with pytest.raises(DetectorUnavailableError, match="not found"):
+        ensure_yunet_model(download=False)
+
+
+@needs_shared
+def test_yunet_finds_astronaut_and_masked_face(astronaut_bgr, masked_astronaut_bgr):
+    detector = make_detector("yunet", yunet_model=SHARED_YUNET)
+    assert isinstance(detector, YuNetDetector) and isinstance(detector, FaceDetector)
+    for image in (astronaut_bgr, masked_astronaut_bgr):
+        boxes = detector.detect(image)
+        assert len(boxes) == 1
+        assert box_iou(boxes[0], (177, 66, 95, 95)) > 0.5
+    assert detector.detect(np.zeros((480, 640, 3), np.uint8)) == []
+
+
+@needs_shared
+@pytest.mark.parametrize("shape", [*ODD_SHAPES, (1500, 2000)])
+def test_yunet_boxes_inside_odd_images(shape, astronaut_bgr):
+    detector = YuNetDetector(SHARED_YUNET)
+    image = np.zeros((*shape, 3), np.uint8)
+    h, w = min(shape[0], 512), min(shape[1], 512)
+    image[:h, :w] = astronaut_bgr[:h, :w]
+    for x, y, bw, bh in detector.detect(image):
+        assert bw >= 1 and bh >= 1 and x >= 0 and y >= 0
+        assert x + bw <= shape[1] and y + bh <= shape[0]
+
+
+def test_clip_box_rejects_non_finite():
+    assert clip_box((float("inf"), 0, 5, 5), 10, 10) is None
+    assert clip_box((0, float("nan"), 5, 5), 10, 10) is None
