@@ -31,7 +31,8 @@ class Split:
     threshold: int
 
     def samples(self, part: str, root: str | Path) -> list[Sample]:
-        return [Sample(Path(root) / rel, label) for rel, label in self.files[part]]
+        base = Path(root).resolve()  # absolute, so feature-cache keys do not depend on the cwd
+        return [Sample(base / rel, label) for rel, label in self.files[part]]
 
     def sizes(self) -> dict[str, dict[str, int]]:
         return {

@@ -65,6 +65,19 @@ def build_classifier(
     return ClassifierParts(lower, upper, trainer, full)
 
 
+def set_top_trainable(parts: ClassifierParts, trainable: bool) -> None:
+    """(Un)freeze the top blocks; their BatchNorm layers stay frozen in inference mode.
+
+    Keras 3 runs a trainable BatchNormalization on batch statistics during fit even inside a
+    sub-model called with training=False; small fine-tuning batches would then wreck the
+    ImageNet statistics, so those layers stay frozen (as keras-io advises).
+    """
+    parts.upper.trainable = trainable
+    for layer in parts.upper.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+
+
 class RandomLowResolution(keras.layers.Layer):
     """Shrink then re-enlarge a batch: the blur of a 20-pixel face cut from a crowd photo."""
 

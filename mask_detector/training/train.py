@@ -15,7 +15,13 @@ from ..config import LABELS, MODELS_DIR
 from ..data.split import Split
 from ..evaluation.metrics import classification_report, summary_line
 from .features import FeatureSet, ViewSampler, extract_features
-from .model import DEFAULT_SPLIT_LAYER, ClassifierParts, augmenter, build_classifier
+from .model import (
+    DEFAULT_SPLIT_LAYER,
+    ClassifierParts,
+    augmenter,
+    build_classifier,
+    set_top_trainable,
+)
 from .scenario import Scenario
 
 Log = Callable[[str], None]
@@ -52,7 +58,7 @@ def _fit(
     log: Log,
 ) -> dict[str, list[float]]:
     finetune = phase == "finetune"
-    parts.upper.trainable = finetune
+    set_top_trainable(parts, finetune)
     lr = scenario.finetune_lr if finetune else scenario.head_lr
     epochs = scenario.finetune_epochs if finetune else scenario.head_epochs
     parts.trainer.compile(
