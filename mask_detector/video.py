@@ -102,24 +102,27 @@ def process_video(
     max_seconds: float = MAX_SECONDS,
     max_frames: int = MAX_FRAMES,
     max_side: int = MAX_SIDE,
+    name: str | None = None,
 ) -> VideoResult:
     """Label every frame of `src_path` and write the annotated video to `dst_path` (mp4).
 
     `progress(done, total)` is called after each frame; `total` is an estimate from the header.
-    Raises InvalidVideoError for a file that cannot be decoded or has no video stream.
+    Raises InvalidVideoError for a file that cannot be decoded or has no video stream; messages
+    call the file `name` (default: its file name), e.g. the name a user uploaded it under.
     """
     src_path = Path(src_path)
+    name = name or src_path.name
     try:
         source = av.open(str(src_path))
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise InvalidVideoError(
-            f"{src_path.name}: not a video file that can be read ({_reason(exc)})"
+            f"{name}: not a video file that can be read ({_reason(exc)})"
         ) from None
     with source:
         if not source.streams.video:
             kinds = sorted({s.type for s in source.streams}) or ["nothing"]
             raise InvalidVideoError(
-                f"{src_path.name}: no video stream in this file (it holds {', '.join(kinds)})"
+                f"{name}: no video stream in this file (it holds {', '.join(kinds)})"
             )
         stream = source.streams.video[0]
         stream.thread_type = "AUTO"
@@ -130,7 +133,9 @@ def process_video(
         total = min(limit, stream.frames) if stream.frames else limit
         if not stream.frames and stream.duration and stream.time_base:
             total = min(limit, max(1, int(float(stream.duration * stream.time_base) * fps)))
-        return _transcode(source, stream, Path(dst_path), md, fps, limit, total, max_side, progress)
+        return _transcode(
+            source, stream, Path(dst_path), md, fps, limit, total, max_side, progress, name
+        )
 
 
 def _transcode(
@@ -143,8 +148,8 @@ def _transcode(
     total: int,
     max_side: int,
     progress: Progress | None,
+    name: str,
 ) -> VideoResult:
-    name = Path(source.name).name
     codec = output_codec()
     result: VideoResult | None = None
     frames = source.decode(stream)

@@ -23,7 +23,9 @@ key (the documented "retain statefulness when changing pages" pattern).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import streamlit as st
@@ -88,11 +90,16 @@ def _face_detector(name: str, min_face: int) -> _LockedDetector:
     return _LockedDetector(make_detector(name, min_face=min_face))
 
 
+def load_classifier() -> MaskClassifier:
+    """The shipped classifier (or $MASK_DETECTOR_MODEL), loaded once per process."""
+    return _classifier(str(default_model_path()))
+
+
 def load_detector(detector: str, min_face: int, min_confidence: float) -> MaskDetector:
     """A MaskDetector over the cached classifier and face detector; raises ModelLoadError."""
     return MaskDetector(
         _face_detector(detector, int(min_face)),  # type: ignore[arg-type]
-        _classifier(str(default_model_path())),
+        load_classifier(),
         float(min_confidence),
     )
 
@@ -160,3 +167,21 @@ def sidebar() -> Settings:
     for name in _KEYS:
         _save(name)
     return Settings(str(detector), float(min_confidence), int(min_face))
+
+
+T = TypeVar("T")
+
+
+def memo(slot: str, key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()` once per key, kept in this session only; a new key replaces the old value.
+
+    For heavy per-upload work (a video, an archive) that Streamlit reruns would otherwise repeat
+    on every widget change, without holding more than one result per page and session.
+    """
+    held = st.session_state.get(slot)
+    if held is not None and held[0] == key:
+        return held[1]  # type: ignore[no-any-return]
+    st.session_state.pop(slot, None)  # free the old result before computing the next
+    value = compute()
+    st.session_state[slot] = (key, value)
+    return value

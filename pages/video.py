@@ -1,0 +1,86 @@
+"""Video file: label every frame of an uploaded clip and play back the annotated video."""
+
+import logging
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from mask_detector.app.state import detector_or_stop, memo, sidebar
+from mask_detector.errors import MaskDetectorError
+from mask_detector.video import MAX_FRAMES, MAX_SECONDS, VideoResult, process_video
+
+VIDEO_TYPES = ["mp4", "webm", "mov", "avi"]
+MAX_UPLOAD_MB = 200
+
+settings = sidebar()
+st.title("Video file")
+st.write(
+    f"Upload a clip (up to {MAX_UPLOAD_MB} MB): every frame is labelled and the annotated video "
+    f"comes back as an mp4 without sound. At most the first {MAX_SECONDS:.0f} seconds "
+    f"({MAX_FRAMES} frames) are processed; large frames are scaled down."
+)
+upload = st.file_uploader(
+    "Video", type=VIDEO_TYPES, key="video_file", max_upload_size=MAX_UPLOAD_MB
+)
+if upload is None:
+    st.info("No video yet.")
+    st.stop()
+
+md = detector_or_stop(settings)
+
+
+def run() -> tuple[VideoResult, bytes] | str:
+    """Process in a private temporary folder, removed afterwards; return the video or an error."""
+    bar = st.progress(0.0, text="Processing frames...")
+    try:
+        with tempfile.TemporaryDirectory(prefix="mask_video_") as tmp:
+            src = Path(tmp) / ("input" + Path(upload.name).suffix.lower())
+            src.write_bytes(upload.getvalue())
+            dst = Path(tmp) / "annotated.mp4"
+            result = process_video(
+                src,
+                dst,
+                md,
+                progress=lambda done, total: bar.progress(
+                    min(1.0, done / total), text=f"Processing frames... {done}/{total}"
+                ),
+                name=upload.name,
+            )
+            return result, dst.read_bytes()
+    except MaskDetectorError as exc:
+        return str(exc)
+    except Exception:
+        logging.getLogger(__name__).exception("video %s failed", upload.name)
+        return f"{upload.name}: could not be processed (unexpected error; see the server log)"
+    finally:
+        bar.empty()
+
+
+outcome = memo("_video_result", (upload.file_id, settings), run)
+if isinstance(outcome, str):
+    st.error(outcome)
+    st.stop()
+
+result, video = outcome
+if result.truncated:
+    st.warning(
+        f"The video is longer than the limit: only its first {result.frames} frames "
+        f"({result.frames / result.fps:.0f} s) were processed."
+    )
+if result.damaged:
+    st.warning("The file is damaged: decoding stopped early, the frames before that are shown.")
+st.video(video, format="video/mp4")
+st.caption(
+    f"{result.frames} frames at {result.fps:.1f} fps, {result.width}x{result.height}, "
+    f"encoded with {result.codec}."
+)
+st.download_button(
+    "Download annotated video (mp4)",
+    video,
+    file_name=f"{Path(upload.name).stem}_annotated.mp4",
+    mime="video/mp4",
+    on_click="ignore",
+)
+st.subheader("Faces per frame")
+st.line_chart(result.chart_data(), x="seconds", y=["with mask", "without mask"], y_label="faces")
