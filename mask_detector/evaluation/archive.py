@@ -114,15 +114,18 @@ def evaluate_archive(
     tmp = tempfile.mkdtemp(prefix="mask_eval_")
     try:
         root = extract_zip(source, tmp, max_files, max_bytes)
-        report = evaluate_folder(classifier, root, progress=progress)
+        try:
+            report = evaluate_folder(classifier, root, progress=progress)
+        except ValueError as exc:  # scikit-learn refuses metrics over zero samples
+            if "empty" not in str(exc):
+                raise
+            report = {"n": 0}
+        if report["n"] == 0:
+            raise DatasetError("none of the files in the archive is a readable image")
         for entry in (*report["files"], *report["skipped"]):
             entry["file"] = Path(entry["file"]).relative_to(root).as_posix()
         for entry in report["skipped"]:
             entry["error"] = entry["error"].replace(f"{root}/", "")
-        if report["n"] == 0:
-            raise DatasetError(
-                f"none of the {len(report['skipped'])} files in the archive is a readable image"
-            )
         return report
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
