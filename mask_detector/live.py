@@ -76,7 +76,10 @@ class LiveSnapshot:
 
     def details(self) -> str:
         """Counters for the caption under the status line."""
-        return f"{self.frames} frames processed · {self.dropped} dropped (too slow to keep up)"
+        text = f"{self.frames} frames processed · {self.dropped} dropped (too slow to keep up)"
+        if self.first_frame_s is not None:
+            text += f" · first one {self.first_frame_s:.2f} s after connecting"
+        return text
 
 
 class LiveStats:
