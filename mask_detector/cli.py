@@ -123,6 +123,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
+    from .evaluation.crops import evaluate_scene_crops
+    from .evaluation.metrics import summary_line
     from .evaluation.scenes import evaluate_scenes
     from .pipeline import MaskDetector
     from .progress import progress_printer
@@ -132,18 +134,28 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
         args.images_dir, args.annotations_dir, md.detect, progress=progress_printer("scenes")
     )
     report["detector"] = args.detector
+    # The classifier alone on the annotated boxes: tells label errors from missed faces.
+    report["crop_classification"] = evaluate_scene_crops(
+        md.classifier, args.images_dir, args.annotations_dir
+    )
+    if args.save:
+        path = Path(args.save)
+        saved = json.loads(path.read_text()) if path.is_file() else {}
+        saved[args.detector] = report
+        path.write_text(json.dumps(saved, indent=1) + "\n")
     if args.json:
         print(json.dumps(report, indent=1))
-    else:
-        per_class = ", ".join(
-            f"{k} {v:.1%}" for k, v in report["recall_per_class"].items() if v is not None
-        )
-        print(
-            f"{args.detector}: {report['found']}/{report['faces']} faces found "
-            f"(recall {report['recall']:.1%}; {per_class}); precision {report['precision']:.1%}"
-        )
-        if report.get("label_accuracy") is not None:
-            print(f"label accuracy on found faces: {report['label_accuracy']:.1%}")
+        return 0
+    per_class = ", ".join(
+        f"{k} {v:.1%}" for k, v in report["recall_per_class"].items() if v is not None
+    )
+    print(
+        f"{args.detector}: {report['found']}/{report['faces']} faces found "
+        f"(recall {report['recall']:.1%}; {per_class}); precision {report['precision']:.1%}"
+    )
+    if report.get("label_accuracy") is not None:
+        print(f"label accuracy on found faces: {report['label_accuracy']:.1%}")
+    print(f"classifier on annotated face crops: {summary_line(report['crop_classification'])}")
     return 0
 
 
@@ -189,10 +201,18 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_ship(args: argparse.Namespace) -> int:
+    from .training.card import write_model_card
     from .training.ship import ship_best
 
     best = ship_best(Path(args.runs_dir), Path(args.out))
-    print(f"shipped scenario {best}")
+    print(f"shipped scenario {best}; wrote {write_model_card(Path(args.out))}")
+    return 0
+
+
+def cmd_card(args: argparse.Namespace) -> int:
+    from .training.card import write_model_card
+
+    print(f"wrote {write_model_card(Path(args.models_dir))}")
     return 0
 
 
@@ -229,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("annotations_dir", metavar="ANNOTATIONS_DIR")
     _add_model_options(p)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--save", metavar="JSON", help="add this report to a file, keyed by detector")
     p.set_defaults(handler=cmd_evaluate_scenes)
 
     p = sub.add_parser("split", help="group near-duplicates and write a leak-free split manifest")
@@ -258,6 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs-dir", default=str(config.MODELS_DIR / "scenarios"))
     p.add_argument("--out", default=str(config.MODELS_DIR))
     p.set_defaults(handler=cmd_ship)
+
+    p = sub.add_parser("card", help="write models/MODEL_CARD.md from the metrics files")
+    p.add_argument("--models-dir", default=str(config.MODELS_DIR))
+    p.set_defaults(handler=cmd_card)
 
     p = sub.add_parser("benchmark", help="per-frame latency, cold start and memory")
     p.add_argument("--runs", type=int, default=100)

@@ -95,7 +95,7 @@ def match_boxes(
     return matches
 
 
-def _image_for(annotation: Path, images_dir: Path) -> Path | None:
+def image_for_annotation(annotation: Path, images_dir: Path) -> Path | None:
     try:
         named = (ET.parse(annotation).getroot().findtext("filename") or "").strip()
     except (ET.ParseError, OSError):
@@ -144,7 +144,7 @@ def evaluate_scenes(
     for done, xml_path in enumerate(xml_files, 1):
         try:
             truths = load_annotations(xml_path)
-            image_path = _image_for(xml_path, images_dir)
+            image_path = image_for_annotation(xml_path, images_dir)
             if image_path is None:
                 raise InvalidImageError(f"{xml_path.name}: no image of that name in {images_dir}")
             image = read_image(image_path)
