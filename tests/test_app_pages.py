@@ -1,0 +1,307 @@
+"""The Streamlit app under AppTest (every page, uploads included) and its per-file helpers."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import cv2
+import numpy as np
+import pytest
+import streamlit
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from mask_detector import config
+from mask_detector.app.reports import load_reports, pct
+from mask_detector.app.results import GENERIC_ERROR, process_upload, results_csv, results_json
+from mask_detector.detectors import make_detector
+from mask_detector.pipeline import MaskDetector
+
+APP = str(config.REPO_ROOT / "app.py")
+MODEL = config.MODELS_DIR / config.TFLITE_MODEL_NAME
+METRICS = config.MODELS_DIR / config.METRICS_NAME
+needs_model = pytest.mark.skipif(not MODEL.is_file(), reason=f"{MODEL} not trained yet")
+needs_metrics = pytest.mark.skipif(not METRICS.is_file(), reason=f"{METRICS} not written yet")
+
+
+class FixedClassifier:
+    """Every face is "with_mask" at 90%: page logic is tested without depending on a model."""
+
+    def classify(self, faces):
+        return np.tile([[0.9, 0.1]], (len(faces), 1))
+
+
+@pytest.fixture(scope="module")
+def fake_md() -> MaskDetector:
+    return MaskDetector(make_detector("haar"), FixedClassifier())  # type: ignore[arg-type]
+
+
+def encode(image: np.ndarray, ext: str = ".png") -> bytes:
+    return cv2.imencode(ext, image)[1].tobytes()
+
+
+def open_page(page: str | None = None) -> AppTest:
+    """Run the app as a browser would: the home page first, then the page asked for."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """All visible text of the common kinds of element, for "does it say X" checks."""
+    parts = [
+        e.value
+        for kind in ("markdown", "caption", "title", "header", "subheader")
+        for e in getattr(at, kind)
+    ]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    return "\n".join(str(p) for p in parts)
+
+
+# --- Per-file processing (no Streamlit) ----------------------------------------------------------
+
+
+def test_one_good_file(fake_md, astronaut_bgr):
+    result = process_upload(fake_md, "a.png", encode(astronaut_bgr))
+    assert result.ok and result.size == (512, 512)
+    assert result.counts()["with_mask"] == len(result.faces) >= 1
+    assert result.rows()[0]["label"] == "Mask" and result.rows()[0]["confidence"] == 0.9
+    decoded = cv2.imdecode(np.frombuffer(result.png(), np.uint8), cv2.IMREAD_COLOR)
+    assert decoded.shape == (512, 512, 3)
+    assert not np.array_equal(decoded, astronaut_bgr)  # boxes were drawn
+
+
+def test_bad_files_among_good_ones(fake_md, astronaut_bgr):
+    jpeg = encode(astronaut_bgr, ".jpg")
+    huge = io.BytesIO()
+    Image.new("L", (9000, 5000)).save(huge, "PNG")  # 45 MP > MAX_PIXELS; tiny file
+    files = [
+        ("good.jpg", jpeg),
+        ("notes.png", b"hello, I am text"),
+        ("cut.jpg", jpeg[: len(jpeg) // 3]),
+        ("empty.png", b""),
+        ("huge.png", huge.getvalue()),
+        ("good2.png", encode(astronaut_bgr)),
+    ]
+    results = [process_upload(fake_md, name, data) for name, data in files]
+    assert [r.ok for r in results] == [True, False, False, False, False, True]
+    assert "not an image" in results[1].error
+    assert "truncated" in results[2].error
+    assert "empty" in results[3].error
+    assert "megapixels" in results[4].error
+    assert all(not r.error.startswith("image:") for r in results if r.error)
+
+    rows = list(csv_rows(results_csv(results)))
+    assert {r["file"] for r in rows} == {name for name, _ in files}
+    assert next(r for r in rows if r["file"] == "cut.jpg")["error"]
+    data = json.loads(results_json(results))
+    assert [d["file"] for d in data] == [name for name, _ in files]
+    assert data[0]["counts"]["with_mask"] >= 1 and data[1]["counts"] is None
+
+
+def csv_rows(data: bytes):
+    import csv
+
+    return csv.DictReader(io.StringIO(data.decode()))
+
+
+def test_exif_orientation_is_respected(fake_md, astronaut_bgr):
+    upright = astronaut_bgr[:, 56:456]  # 400 wide, 512 high
+    stored = Image.fromarray(np.ascontiguousarray(np.rot90(upright, 1)[:, :, ::-1]))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display"
+    buf = io.BytesIO()
+    stored.save(buf, "JPEG", exif=exif)
+    result = process_upload(fake_md, "phone.jpg", buf.getvalue())
+    assert result.size == (400, 512)
+    assert result.faces  # Haar finds the face only when the photo is upright
+
+
+def test_unexpected_error_is_a_generic_message(astronaut_bgr, caplog):
+    class Broken:
+        def process(self, image):
+            raise RuntimeError("bug")
+
+    result = process_upload(Broken(), "a.png", encode(astronaut_bgr))  # type: ignore[arg-type]
+    assert result.error == GENERIC_ERROR and "bug" not in result.error
+    assert "a.png" in caplog.text
+
+
+# --- The app under AppTest ------------------------------------------------------------------------
+
+
+def test_navigation_url_paths(monkeypatch):
+    seen = []
+    real = streamlit.navigation
+
+    def spy(pages, **kw):
+        seen.extend(pages)
+        return real(pages, **kw)
+
+    monkeypatch.setattr(streamlit, "navigation", spy)
+    open_page()
+    assert [p.url_path for p in seen] == ["", "upload", "live", "video", "metrics"]
+
+
+@needs_metrics
+def test_home_shows_training_figures():
+    summary = json.loads(METRICS.read_text())
+    at = open_page()
+    text = texts(at)
+    assert summary["shipped_scenario"] in text
+    assert f"Test accuracy {pct(summary['test']['accuracy'])}" in text
+    for label, c in summary["test"]["per_class"].items():
+        assert f"{config.DISPLAY_NAMES[label]} {pct(c['recall'])}" in text
+    split = at.dataframe[0].value
+    assert split["total"].tolist() == [sum(s.values()) for s in summary["split_sizes"].values()]
+
+
+def test_pages_without_training_results(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "MODELS_DIR", tmp_path)
+    at = open_page()
+    assert "No training results yet" in at.warning[0].value
+    at.switch_page("pages/metrics.py").run()
+    assert not at.exception
+    assert "No training results yet" in at.warning[0].value
+    assert "Not measured yet" in at.info[0].value
+    at.switch_page("pages/upload.py").run()
+    at.file_uploader(key="upload_files").set_value(("a.png", b"x", "image/png")).run()
+    assert "cannot be loaded" in at.error[0].value  # no model: a message, not a traceback
+
+
+@needs_metrics
+def test_metrics_page_renders_every_scenario():
+    reports = load_reports()
+    at = open_page("pages/metrics.py")
+    assert [t.label for t in at.tabs] == list(reports.scenarios)
+    table = at.dataframe[0].value
+    for name, m in reports.scenarios.items():
+        row = table[table["scenario"].str.startswith(name)].iloc[0]
+        assert row["accuracy"] == pct(m["test"]["accuracy"])
+    assert f"{reports.shipped} (shipped)" in table["scenario"].tolist()
+    text = texts(at)
+    for m in reports.scenarios.values():
+        assert f"Test accuracy **{pct(m['test']['accuracy'])}**" in text
+    assert len(at.get("image")) == 1 + 2 * len(reports.scenarios)  # ROC, matrices, curves
+
+
+def test_metrics_page_scene_results(tmp_path, monkeypatch):
+    scenes = {
+        "haar": {
+            "recall": 0.5,
+            "recall_per_class": {"with_mask": 0.4, "without_mask": 0.6},
+            "precision": 0.8,
+            "label_accuracy": 0.9,
+            "faces": 120,
+        },
+        "yunet": {
+            "recall": 0.85,
+            "recall_per_class": {"with_mask": 0.8, "without_mask": 0.9},
+            "precision": 0.9,
+            "label_accuracy": 0.88,
+            "faces": 120,
+        },
+    }
+    (tmp_path / "scenes.json").write_text(json.dumps(scenes))
+    monkeypatch.setattr(config, "MODELS_DIR", tmp_path)
+    at = open_page("pages/metrics.py")
+    table = at.dataframe[0].value
+    assert table["detector"].tolist() == ["haar", "yunet"]
+    assert table["recall"].tolist() == ["50.0%", "85.0%"]
+
+
+def zip_of(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+@needs_model
+def test_metrics_page_evaluates_an_archive(astronaut_bgr, masked_astronaut_bgr):
+    crop = np.s_[40:180, 150:300]
+    good = zip_of(
+        {
+            "set/with_mask/a.png": encode(masked_astronaut_bgr[crop]),
+            "set/without_mask/b.png": encode(astronaut_bgr[crop]),
+        }
+    )
+    at = open_page("pages/metrics.py")
+    at.file_uploader(key="eval_zip").set_value(("mine.zip", good, "application/zip")).run()
+    assert not at.exception and not at.error
+    accuracy = next(m for m in at.metric if m.label == "Accuracy")
+    assert accuracy.value in {"0.0%", "50.0%", "100.0%"}
+    bad = zip_of({"holiday/a.png": encode(astronaut_bgr)})
+    at.file_uploader(key="eval_zip").set_value(("bad.zip", bad, "application/zip")).run()
+    assert not at.exception
+    assert "bad.zip" in at.error[0].value and "with_mask" in at.error[0].value
+
+
+@needs_model
+def test_upload_page_several_files_and_a_bad_one(astronaut_bgr):
+    at = open_page("pages/upload.py")
+    assert at.info[0].value == "No image yet."
+    files = [
+        ("one.png", encode(astronaut_bgr), "image/png"),
+        ("broken.jpg", b"\xff\xd8\xff garbage", "image/jpeg"),
+        ("two.jpg", encode(astronaut_bgr, ".jpg"), "image/jpeg"),
+    ]
+    at.file_uploader(key="upload_files").set_value(files).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "broken.jpg" in at.error[0].value
+    assert [s.value for s in at.subheader] == ["one.png", "two.jpg"]
+    assert "2 of 3 image(s) processed" in texts(at)
+    assert len(at.dataframe) == 2
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels.count("Download annotated image (PNG)") == 2
+    assert {"All results (CSV)", "All results (JSON)"} <= set(labels)
+
+
+@needs_model
+def test_upload_page_camera_snapshot_and_settings_persist(astronaut_bgr):
+    at = open_page("pages/upload.py")
+    at.sidebar.slider[0].set_value(0.25).run()
+    at.radio(key="upload_src").set_value("Camera snapshot").run()
+    at.camera_input(key="upload_camera").upload("snap.jpg", encode(astronaut_bgr, ".jpg")).run()
+    assert not at.exception and not at.error
+    assert [s.value for s in at.subheader] == ["snap.jpg"]
+    at.switch_page("pages/video.py").run()
+    assert at.sidebar.slider[0].value == 0.25  # the sidebar keeps its values between pages
+
+
+def small_video(image: np.ndarray, frames: int = 4) -> bytes:
+    import av
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as out:
+        stream = out.add_stream("mpeg4", rate=5)
+        stream.width, stream.height, stream.pix_fmt = image.shape[1], image.shape[0], "yuv420p"
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return buf.getvalue()
+
+
+@needs_model
+def test_video_page(astronaut_bgr, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    at = open_page("pages/video.py")
+    at.file_uploader(key="video_file").set_value(
+        ("clip.mp4", small_video(astronaut_bgr[:256, 128:384]), "video/mp4")
+    ).run()
+    assert not at.exception and not at.error
+    assert "4 frames at 5.0 fps" in texts(at)
+    assert at.get("video") and at.get("vega_lite_chart")
+    assert list(tmp_path.iterdir()) == []  # the temporary folder is gone
+    at.file_uploader(key="video_file").set_value(("notes.mp4", b"text", "video/mp4")).run()
+    assert not at.exception
+    assert at.error[0].value.startswith("notes.mp4: not a video file")
