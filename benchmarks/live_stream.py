@@ -309,6 +309,7 @@ class Result:
     fps_page_median: float
     start_to_first_frame_s: float
     server_connect_to_first_frame_s: float | None
+    server_rss_before_mib: float
     server_rss_mib: float
     faces_seen: bool
     in_netns: bool
@@ -319,6 +320,7 @@ def run(duration: float, workdir: Path) -> Result:
     clip = write_y4m(workdir / "face.y4m", clip_frames())
     with app_server(workdir) as server, browser_page(clip, workdir) as page:
         open_live_page(page, server)
+        rss_before = server.rss_mib()  # models loaded, page shown, nothing streamed yet
         click(page, "START")
         t0 = time.monotonic()
         first = wait_for_first_frame(page)
@@ -345,6 +347,7 @@ def run(duration: float, workdir: Path) -> Result:
         fps_page_median=fps_values[len(fps_values) // 2] if fps_values else 0.0,
         start_to_first_frame_s=round(first.at_ms / 1000, 2),
         server_connect_to_first_frame_s=first.first_s,
+        server_rss_before_mib=round(rss_before, 1),
         server_rss_mib=round(rss, 1),
         faces_seen=any(s.with_mask + s.without_mask for s in samples),
         in_netns=bool(os.environ.get(ENV_IN_NETNS)),
@@ -378,7 +381,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"START -> first processed frame on the page: {result.start_to_first_frame_s} s")
     print(f"server connect -> first processed frame: {result.server_connect_to_first_frame_s} s")
     print(f"faces reported: {result.faces_seen}")
-    print(f"app server RSS after the run: {result.server_rss_mib} MiB")
+    print(
+        f"app server RSS: {result.server_rss_before_mib} MiB before START, "
+        f"{result.server_rss_mib} MiB after the run"
+    )
     return 0
 
 

@@ -294,7 +294,7 @@ def enable_loopback_ice() -> None:
                 return
             await original_add(self, remote_candidate)
 
-        aioice.ice.get_host_addresses = loopback_addresses  # type: ignore[assignment]
+        aioice.ice.get_host_addresses = loopback_addresses
         aioice.ice.Connection.add_remote_candidate = add_loopback_candidate  # type: ignore[method-assign]
         _loopback_enabled = True
         log.warning("loopback-only ICE enabled (%s): for tests only", ENV_TEST_LOOPBACK_ICE)
