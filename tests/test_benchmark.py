@@ -1,0 +1,33 @@
+"""The benchmark's premises and output shape (its timings are figures, not assertions)."""
+
+import argparse
+
+import pytest
+
+from mask_detector import config
+from mask_detector.benchmark import collect, format_table, make_frame
+from mask_detector.detectors import make_detector
+
+pytest.importorskip("skimage")
+
+
+@pytest.mark.parametrize("faces", [0, 1, 3])
+def test_frames_hold_the_faces_they_claim(faces):
+    frame = make_frame(faces)
+    assert frame.shape == (480, 640, 3)
+    assert len(make_detector("haar").detect(frame)) == faces
+
+
+@pytest.mark.skipif(
+    not (config.MODELS_DIR / config.TFLITE_MODEL_NAME).is_file(), reason="model not trained yet"
+)
+def test_benchmark_runs_and_reports_every_figure():
+    args = argparse.Namespace(runs=2, yunet_model=None, keras_model=None, no_baseline=True)
+    result = collect(args)
+    haar = result["fast"]["haar"]
+    assert set(haar) == {"0", "1", "3"}
+    assert haar["3"]["faces_found"] == 3
+    assert haar["3"]["pipeline"]["median_ms"] > 0
+    cold = result["cold_start"]
+    assert cold["faces"] == 1 and cold["tensorflow_imported"] is False
+    assert "Cold start" in format_table(result)
