@@ -371,3 +371,21 @@ def test_live_page_loads_the_real_detector(page_env) -> None:
     at = _run_page()
     assert not at.error
     assert [t.value for t in at.text] == ["Not streaming · press START"]
+
+
+def test_live_page_takes_turn_servers_from_secrets(page_env, fake_pipeline, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.delenv(live.ENV_ICE_SERVERS)
+    turn = {"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.secrets["ice_servers"] = [turn]
+    at.run()
+    assert not at.exception, at.exception
+    assert _component_args(at)["rtc_configuration"] == {"iceServers": [turn]}
+
+
+def test_live_page_defaults_to_public_stun(page_env, fake_pipeline, monkeypatch) -> None:
+    monkeypatch.delenv(live.ENV_ICE_SERVERS)
+    at = _run_page()
+    assert _component_args(at)["rtc_configuration"] == {"iceServers": live.DEFAULT_ICE_SERVERS}
