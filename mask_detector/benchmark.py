@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -71,9 +72,9 @@ def bench_detector(md: MaskDetector, frames: dict[int, np.ndarray], runs: int) -
         crops = crop_faces(frame, boxes)
         rows[str(n)] = {
             "faces_found": len(boxes),
-            "detect": timed(lambda f=frame: md.detector.detect(f), runs),
-            "classify": timed(lambda c=crops: md.classifier.classify(c), runs),
-            "pipeline": timed(lambda f=frame: md.process(f), runs),
+            "detect": timed(partial(md.detector.detect, frame), runs),
+            "classify": timed(partial(md.classifier.classify, crops), runs),
+            "pipeline": timed(partial(md.process, frame), runs),
         }
     return rows
 
@@ -90,7 +91,7 @@ def bench_naive(keras_path: Path, frames: dict[int, np.ndarray], runs: int) -> d
             model.predict(preprocess_faces([crop]), verbose=0)
 
     return {
-        str(n): {"pipeline": timed(lambda f=frame: naive(f), max(10, runs // 5))}
+        str(n): {"pipeline": timed(partial(naive, frame), max(10, runs // 5))}
         for n, frame in frames.items()
     }
 

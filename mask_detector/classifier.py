@@ -19,7 +19,7 @@ def _interpreter_class() -> Any:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:  # a TensorFlow install carries the same interpreter
         try:
-            from tensorflow.lite import Interpreter  # type: ignore[no-redef]
+            from tensorflow.lite import Interpreter
         except ImportError:
             raise ModelLoadError(
                 "no LiteRT runtime: pip install ai-edge-litert (or tensorflow)"

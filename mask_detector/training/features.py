@@ -54,9 +54,9 @@ def extract_features(
         with np.load(path) as cached:
             kept = set(json.loads(str(cached["kept"])))
             report = LoadReport(loaded=len(kept))
-            kept_samples = [s for s in samples if str(s.path) in kept]
-            log(f"  features: {len(kept_samples)} images from cache {path}")
-            return FeatureSet(cached["features"], cached["labels"], kept_samples, report)
+            hits = [s for s in samples if str(s.path) in kept]
+            log(f"  features: {len(hits)} images from cache {path}")
+            return FeatureSet(cached["features"], cached["labels"], hits, report)
 
     report = LoadReport()
     chunks: list[np.ndarray] = []
@@ -65,9 +65,9 @@ def extract_features(
 
     def flush() -> None:
         batch = preprocess_faces(images)
-        chunk_views = [batch] + [
-            np.asarray(augment(batch, training=True)) for _ in range(views - 1)
-        ]
+        chunk_views = [batch]
+        if augment is not None:
+            chunk_views += [np.asarray(augment(batch, training=True)) for _ in range(views - 1)]
         chunks.append(
             np.stack([lower.predict(v, verbose=0) for v in chunk_views]).astype(np.float16)
         )

@@ -122,7 +122,7 @@ def train_scenario(
     if scenario.finetune_from and scenario.finetune_epochs:
         history["finetune"] = _fit(parts, train, val, scenario, "finetune", log)
 
-    metrics = {
+    metrics: dict[str, Any] = {
         "scenario": scenario.to_dict(),
         "split_sizes": {
             name: {LABELS[k]: int(c) for k, c in enumerate(np.bincount(d.labels, minlength=2))}
