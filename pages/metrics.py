@@ -6,16 +6,14 @@ import streamlit as st
 
 from mask_detector.app.reports import (
     comparison_rows,
-    confusion_figure,
-    curves_figure,
     headline_rows,
     load_reports,
     pct,
-    roc_figure,
     scenes_rows,
     split_rows,
 )
 from mask_detector.app.state import load_classifier, memo, sidebar
+from mask_detector.app.views import figure
 from mask_detector.errors import MaskDetectorError
 from mask_detector.evaluation.archive import MAX_FILES, MAX_TOTAL_BYTES, evaluate_archive
 
@@ -39,7 +37,7 @@ else:
         st.subheader("Images per split")
         st.dataframe(split_rows(reports.summary["split_sizes"]), hide_index=True)
     if reports.scenarios:
-        st.pyplot(roc_figure(reports), width="content")
+        figure("roc", reports.scenarios)
         for tab, (name, m) in zip(
             st.tabs(list(reports.scenarios)), reports.scenarios.items(), strict=True
         ):
@@ -51,9 +49,9 @@ else:
                     f"Test accuracy **{pct(m['test']['accuracy'])}** on {m['test']['n']} images."
                 )
                 st.dataframe(headline_rows(m["test"]), hide_index=True)
-                st.pyplot(confusion_figure(m["test"], f"{name}: test set"), width="content")
+                figure("confusion", m["test"], f"{name}: test set")
                 if m.get("history"):
-                    st.pyplot(curves_figure(m["history"], f"{name}: training"), width="content")
+                    figure("curves", m["history"], f"{name}: training")
 
 st.header("Face detectors on scene photos")
 if reports.scenes:
@@ -98,7 +96,7 @@ if archive is not None:
     else:
         st.metric("Accuracy", pct(report["accuracy"]), help=f"{report['n']} images")
         st.dataframe(headline_rows(report), hide_index=True)
-        st.pyplot(confusion_figure(report, archive.name), width="content")
+        figure("confusion", report, archive.name, cache=False)
         if report["skipped"]:
             st.warning(f"{len(report['skipped'])} file(s) skipped: not readable images.")
             st.dataframe(report["skipped"], hide_index=True)

@@ -7,6 +7,7 @@ them out. Every file is optional; a missing one gives None and the page says so.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from dataclasses import dataclass, field
@@ -198,11 +199,11 @@ def curves_figure(history: dict[str, dict[str, list[float]]], title: str = "") -
     return fig
 
 
-def roc_figure(reports: Reports) -> Figure:
+def roc_figure(scenarios: dict[str, dict[str, Any]], title: str = "ROC, test set") -> Figure:
     """Test-set ROC curve of every scenario ("with mask" is the positive class)."""
     fig = Figure(figsize=(4.5, 4.2), layout="constrained")
     ax = fig.subplots()
-    for name, m in reports.scenarios.items():
+    for name, m in scenarios.items():
         roc = m["test"].get("roc_curve")
         if roc:
             auc = m["test"].get("roc_auc")
@@ -210,6 +211,17 @@ def roc_figure(reports: Reports) -> Figure:
     ax.plot([0, 1], [0, 1], ":", color="grey")
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
-    ax.set_title("ROC, test set")
+    ax.set_title(title)
     ax.legend(fontsize="small", loc="lower right")
     return fig
+
+
+#: The figures by name, all called as f(data, title).
+FIGURES = {"confusion": confusion_figure, "curves": curves_figure, "roc": roc_figure}
+
+
+def figure_png(kind: str, data: Any, title: str = "") -> bytes:
+    """One of FIGURES rendered to PNG bytes (what the pages show and cache)."""
+    buf = io.BytesIO()
+    FIGURES[kind](data, title).savefig(buf, format="png", dpi=110)
+    return buf.getvalue()
