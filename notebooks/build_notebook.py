@@ -437,7 +437,7 @@ if shown_pairs:
             ax = axes[row][col]
             ax.imshow(rgb(read_image(s.path)))
             ax.set_axis_off()
-            ax.set_title(f"{s.label_name}\\n{s.path.name[:18]}", fontsize=7)
+            ax.set_title(f"{s.label_name}\\n{s.path.name[-20:]}", fontsize=7)
         verdict = "same group" if dist <= DEFAULT_THRESHOLD else "apart"
         axes[0][col].text(0.5, 1.35, f"{dist} bits: {verdict}", transform=axes[0][col].transAxes,
                           ha="center", fontsize=8, weight="bold")
@@ -820,6 +820,8 @@ is `models/mask_detector.keras` / `.tflite`, made by `python -m mask_detector sh
         (
             "code",
             """\
+import contextlib
+import io
 import shutil
 
 from mask_detector.classifier import MaskClassifier
@@ -830,7 +832,8 @@ EXPORT_DIR = RUNS_DIR / "export"
 EXPORT_DIR.mkdir(exist_ok=True)
 keras_path = EXPORT_DIR / config.KERAS_MODEL_NAME
 shutil.copyfile(RUNS_DIR / best / "model.keras", keras_path)
-tflite_path = export_tflite(keras_model, EXPORT_DIR / config.TFLITE_MODEL_NAME)
+with contextlib.redirect_stdout(io.StringIO()):  # the converter prints its whole signature
+    tflite_path = export_tflite(keras_model, EXPORT_DIR / config.TFLITE_MODEL_NAME)
 for path in (keras_path, tflite_path):
     print(f"{path}: {path.stat().st_size / 1e6:.1f} MB")
 
@@ -959,6 +962,27 @@ def build(repo: str) -> nbformat.NotebookNode:
     return nb
 
 
+#: TensorFlow's C++ log lines ("I0000 00:00:... port.cc:153] oneDNN custom operations...", the
+#: CUDA probe on a machine without a GPU): noise on stderr that TF_CPP_MIN_LOG_LEVEL no longer
+#: silences. They are dropped from the saved outputs; everything else is kept as it ran.
+TF_LOG_LINE = re.compile(
+    r"^([IWEF]\d{4} \d\d:\d\d:[\d.]+ +\d+ \S+:\d+\]|WARNING: All log messages before absl).*$\n?",
+    re.MULTILINE,
+)
+
+
+def drop_tf_log_lines(nb: nbformat.NotebookNode) -> None:
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for output in cell.outputs:
+            if output.output_type == "stream" and output.name == "stderr":
+                output.text = TF_LOG_LINE.sub("", output.text)
+        cell.outputs = [
+            o for o in cell.outputs if not (o.output_type == "stream" and not o.text.strip())
+        ]
+
+
 def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 3600) -> nbformat.NotebookNode:
     """Run every cell with nbclient in `cwd`, on this interpreter (its folder first on PATH)."""
     from nbclient import NotebookClient
@@ -982,6 +1006,7 @@ def main() -> int:
         try:
             execute(nb, HERE)
         finally:  # keep what ran, errors included, for a look
+            drop_tf_log_lines(nb)
             nbformat.write(nb, args.out)
         print(f"executed in {time.time() - start:.0f} s", file=sys.stderr)
     nbformat.write(nb, args.out)
