@@ -100,7 +100,10 @@ def list_samples(root: str | Path) -> list[Sample]:
 def iter_images(
     samples: list[Sample], report: LoadReport, progress: Progress | None = None
 ) -> Iterator[tuple[Sample, np.ndarray]]:
-    """Decode each sample (BGR uint8); unreadable files are logged, counted and skipped."""
+    """Decode each sample (BGR uint8); unreadable files are logged, counted and skipped.
+
+    Raises DatasetError, after the last sample, when there were samples but none could be read.
+    """
     for i, sample in enumerate(samples, 1):
         try:
             image = read_image(sample.path)
@@ -112,3 +115,9 @@ def iter_images(
             yield sample, image
         if progress:
             progress(i, len(samples))
+    if samples and report.loaded == 0 and report.skipped:
+        _, error = report.skipped[0]
+        raise DatasetError(
+            f"none of the {len(report.skipped)} files could be read as an image "
+            f"(first: {error}); put JPEG or PNG photos in the class folders"
+        )
