@@ -37,13 +37,15 @@ def _add_model_options(p: argparse.ArgumentParser, detector: bool = True) -> Non
 
 
 def _iter_inputs(paths: Sequence[str]) -> Iterator[Path]:
-    """Files as given; folders expanded to their files, recursively, in sorted order."""
+    """Files as given; folders expanded to their files, recursively, in sorted order.
+
+    A folder with no files is yielded itself, so the caller can say so.
+    """
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(
-                p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
-            )
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            yield from files or [path]
         else:
             yield path
 
@@ -58,8 +60,18 @@ def cmd_predict(args: argparse.Namespace) -> int:
     failed = 0
     results: list[dict[str, Any]] = []
     if args.out:
+        if Path(args.out).exists() and not Path(args.out).is_dir():
+            print(f"error: --out {args.out} is a file; give a folder", file=sys.stderr)
+            return 1
         Path(args.out).mkdir(parents=True, exist_ok=True)
     for path in _iter_inputs(args.paths):
+        if path.is_dir():
+            print(
+                f"error: {path}: the folder holds no files; give image files or folders of them",
+                file=sys.stderr,
+            )
+            failed += 1
+            continue
         try:
             image = read_image(path)
         except MaskDetectorError as exc:
@@ -301,6 +313,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except MaskDetectorError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # an output folder that cannot be made, a file that cannot be written
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
