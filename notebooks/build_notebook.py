@@ -316,8 +316,9 @@ display(headers["extension"].value_counts().rename("files").to_frame().T)
 display(headers.groupby("label")[["width", "height"]].describe().T.round(0))
 
 fig, ax = plt.subplots(figsize=(6, 2.5))
+bins = np.geomspace(20, 1100, 40)
 for label, colour in zip(config.LABELS, ["tab:green", "tab:red"], strict=True):
-    ax.hist(headers.loc[headers.label == label, "long_side"], bins=40, alpha=0.6,
+    ax.hist(headers.loc[headers.label == label, "long_side"], bins=bins, alpha=0.6,
             color=colour, label=label)
 ax.set(xlabel="long side (pixels)", ylabel="images", title="image sizes", xscale="log")
 ax.legend()
@@ -776,8 +777,8 @@ else:
     from mask_detector.evaluation.scenes import evaluate_scenes
 
     for name in ("haar", "yunet"):
-        try:
-            detectors[name] = make_detector(name)
+        try:  # in Colab, YuNet's ONNX file (230 kB) is fetched from OpenCV's model zoo
+            detectors[name] = make_detector(name, download=IN_COLAB)
         except MaskDetectorError as exc:
             print(f"{name} unavailable: {exc}")
 
