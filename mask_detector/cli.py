@@ -111,12 +111,14 @@ def _print_report(report: dict[str, Any], as_json: bool) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .classifier import MaskClassifier
+    from .data.dataset import find_class_dirs
     from .data.split import Split
     from .evaluation.classify import evaluate_folder
     from .evaluation.metrics import plot_confusion_matrix
     from .progress import progress_printer
 
     split = Split.load(args.split) if args.split else None
+    find_class_dirs(args.data_dir)  # a wrong layout is reported before the model is loaded
     report = evaluate_folder(
         MaskClassifier(args.model), args.data_dir, split, args.part, progress_printer("evaluating")
     )
