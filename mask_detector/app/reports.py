@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .. import config
 from ..config import DISPLAY_NAMES, LABELS, METRICS_NAME
@@ -192,6 +193,7 @@ def curves_figure(history: dict[str, dict[str, list[float]]], title: str = "") -
         start += len(epochs)
     for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(key)
         ax.legend(fontsize="small")
     if title:
