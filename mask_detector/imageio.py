@@ -57,6 +57,8 @@ def _read_bytes(source: str | Path | bytes | BinaryIO, name: str) -> bytes:
         return source
     if isinstance(source, (str, Path)):
         path = Path(source)
+        if path.is_dir():
+            raise InvalidImageError(f"{name}: is a folder, not an image file")
         if not path.is_file():
             raise InvalidImageError(f"{name}: no such file")
         if path.stat().st_size > MAX_FILE_BYTES:
