@@ -191,10 +191,10 @@ def every_tenth(what: str):
   (`chmod 600`) or set `KAGGLE_USERNAME` and `KAGGLE_KEY` (in Colab: *Secrets*). Then set
   `KAGGLE_DATASET` below (or the environment variable `MASK_DETECTOR_KAGGLE_DATASET`) to, for
   example, `omkargurav/face-mask-dataset` (7553 images, `data/with_mask`, `data/without_mask`)
-  or `ashishjangra27/face-mask-12k-images-dataset`; for scene photos,
-  `andrewmvd/face-mask-detection` has the `images/` + `annotations/` layout. It runs
-  `kaggle datasets download -d <slug> -p data/kaggle --unzip`. Nothing is downloaded unless
-  you ask.""",
+  or `ashishjangra27/face-mask-12k-images-dataset`; and, for scene photos, `KAGGLE_SCENES` to
+  `andrewmvd/face-mask-detection` (853 photos, `images/` + `annotations/`). The cell then runs
+  `kaggle datasets download -d <slug> -p <cache>/kaggle/<slug> --unzip`, into
+  `config.cache_dir()`, outside the repository. Nothing is downloaded unless you ask.""",
         ),
         (
             "code",
@@ -202,8 +202,9 @@ def every_tenth(what: str):
 from mask_detector.data.dataset import find_class_dirs
 from mask_detector.errors import DatasetError
 
-# A Kaggle slug such as "omkargurav/face-mask-dataset"; empty: no download.
+# Kaggle slugs such as "omkargurav/face-mask-dataset"; empty: no download.
 KAGGLE_DATASET = os.environ.get("MASK_DETECTOR_KAGGLE_DATASET", "")
+KAGGLE_SCENES = os.environ.get("MASK_DETECTOR_KAGGLE_SCENES", "")  # "andrewmvd/face-mask-detection"
 DATA_DIR = Path(os.environ.get("MASK_DETECTOR_DATA", config.training_data_dir()))
 SCENES_DIR = Path(os.environ.get("MASK_DETECTOR_SCENES", config.scenes_dir()))
 
@@ -219,18 +220,32 @@ def folder_per_class_under(root: Path) -> Path | None:
     return None
 
 
-if KAGGLE_DATASET:
-    target = REPO_ROOT / "data" / "kaggle" / KAGGLE_DATASET.replace("/", "__")
+def kaggle_download(slug: str) -> Path:
+    \"\"\"`kaggle datasets download` into the cache folder (outside the repository), once.\"\"\"
+    target = config.cache_dir() / "kaggle" / slug.replace("/", "__")
     if not target.is_dir():
+        token = Path.home() / ".kaggle" / "kaggle.json"
+        if IN_COLAB and not os.environ.get("KAGGLE_KEY") and not token.is_file():  # Secrets
+            from google.colab import userdata
+
+            for name in ("KAGGLE_USERNAME", "KAGGLE_KEY"):
+                os.environ[name] = userdata.get(name)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "kaggle"], check=True)
-        command = ["kaggle", "datasets", "download", "-d", KAGGLE_DATASET, "-p", str(target)]
-        subprocess.run([*command, "--unzip"], check=True)
-    DATA_DIR = folder_per_class_under(target) or DATA_DIR
-else:
+        command = ["kaggle", "datasets", "download", "-d", slug, "-p", str(target), "--unzip"]
+        subprocess.run(command, check=True)
+    return target
+
+
+if KAGGLE_DATASET:
+    DATA_DIR = folder_per_class_under(kaggle_download(KAGGLE_DATASET)) or DATA_DIR
+if KAGGLE_SCENES:
+    found = [p.parent for p in kaggle_download(KAGGLE_SCENES).rglob("annotations")]
+    SCENES_DIR = found[0] if found else SCENES_DIR
+if not (KAGGLE_DATASET or KAGGLE_SCENES):
     print("Kaggle download not requested (set KAGGLE_DATASET to fetch a public data set).")
 
 if not DATA_DIR.is_dir():
-    raise SystemExit(
+    raise FileNotFoundError(
         f"No training data at {DATA_DIR}: set MASK_DETECTOR_DATA to a folder-per-class data set "
         "or KAGGLE_DATASET above (see dataset/README.md)."
     )
