@@ -112,20 +112,25 @@ def evaluate_archive(
     the report are relative to the archive. Raises DatasetError for a bad or unsafe archive.
     """
     tmp = tempfile.mkdtemp(prefix="mask_eval_")
+    root: Path | None = None
     try:
         root = extract_zip(source, tmp, max_files, max_bytes)
-        try:
-            report = evaluate_folder(classifier, root, progress=progress)
-        except ValueError as exc:  # scikit-learn refuses metrics over zero samples
-            if "empty" not in str(exc):
-                raise
-            report = {"n": 0}
-        if report["n"] == 0:
-            raise DatasetError("none of the files in the archive is a readable image")
+        report = evaluate_folder(classifier, root, progress=progress)
+    except DatasetError as exc:
+        raise DatasetError(_hide_folder(str(exc), root, tmp)) from None
+    else:
+        assert root is not None
         for entry in (*report["files"], *report["skipped"]):
             entry["file"] = Path(entry["file"]).relative_to(root).as_posix()
         for entry in report["skipped"]:
-            entry["error"] = entry["error"].replace(f"{root}/", "")
+            entry["error"] = _hide_folder(entry["error"], root, tmp)
         return report
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _hide_folder(message: str, root: Path | None, tmp: str) -> str:
+    """Messages name files as they are in the archive, not by the server's temporary folder."""
+    if root is not None:
+        message = message.replace(f"{root}/", "")
+    return message.replace(f"{tmp}/", "").replace(tmp, "the archive")
