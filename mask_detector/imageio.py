@@ -41,7 +41,15 @@ def read_image(
                 im.seek(0)
                 return _to_bgr(ImageOps.exif_transpose(im))
     except UnidentifiedImageError:
-        raise InvalidImageError(f"{name}: not an image format that Pillow can read") from None
+        kind = _signature(data)
+        if kind:
+            raise InvalidImageError(
+                f"{name}: damaged {kind} file (its header cannot be read); re-save or re-export it"
+            ) from None
+        raise InvalidImageError(
+            f"{name}: not an image format that Pillow can read (use JPEG, PNG, BMP, GIF, TIFF "
+            "or WebP)"
+        ) from None
     except ImageTooLargeError:
         raise
     except Image.DecompressionBombError:
@@ -50,6 +58,25 @@ def read_image(
         ) from None
     except _DECODE_ERRORS as exc:
         raise InvalidImageError(f"{name}: damaged or truncated image ({exc})") from None
+
+
+#: File signatures of common formats, to tell a damaged image from something that is not one.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+
+
+def _signature(data: bytes) -> str | None:
+    """The format whose signature `data` starts with, or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    return next((kind for magic, kind in _SIGNATURES if data.startswith(magic)), None)
 
 
 def _read_bytes(source: str | Path | bytes | BinaryIO, name: str) -> bytes:
