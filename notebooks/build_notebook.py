@@ -249,14 +249,21 @@ if not DATA_DIR.is_dir():
         f"No training data at {DATA_DIR}: set MASK_DETECTOR_DATA to a folder-per-class data set "
         "or KAGGLE_DATASET above (see dataset/README.md)."
     )
-print("training data:", DATA_DIR)
-print("scene photos: ", SCENES_DIR, "" if SCENES_DIR.is_dir() else "(absent: skipped later)")
-print("backbone weights:", config.backbone_weights_path())
+
+
+def shown(path: Path | str) -> str:
+    \"\"\"A path as seen from the repository root (shorter, and the same on every machine).\"\"\"
+    return os.path.relpath(path, REPO_ROOT) if Path(path).is_absolute() else str(path)
+
+
+print("training data:", shown(DATA_DIR))
+print("scene photos: ", shown(SCENES_DIR), "" if SCENES_DIR.is_dir() else "(absent: skipped)")
+print("backbone weights:", shown(config.backbone_weights_path()))
 
 # Everything this notebook writes goes here (git-ignored), never into models/.
 RUNS_DIR = Path(os.environ.get("MASK_DETECTOR_NOTEBOOK_RUNS", REPO_ROOT / "runs" / "notebook"))
 RUNS_DIR.mkdir(parents=True, exist_ok=True)
-print("notebook outputs:", RUNS_DIR)""",
+print("notebook outputs:", shown(RUNS_DIR))""",
         ),
         (
             "md",
@@ -851,7 +858,7 @@ shutil.copyfile(RUNS_DIR / best / "model.keras", keras_path)
 with contextlib.redirect_stdout(io.StringIO()):  # the converter prints its whole signature
     tflite_path = export_tflite(keras_model, EXPORT_DIR / config.TFLITE_MODEL_NAME)
 for path in (keras_path, tflite_path):
-    print(f"{path}: {path.stat().st_size / 1e6:.1f} MB")
+    print(f"{shown(path)}: {path.stat().st_size / 1e6:.1f} MB")
 
 # The fast path must agree with Keras on the same test images.
 lite = evaluate_samples(MaskClassifier(tflite_path), test_samples)
@@ -922,6 +929,27 @@ ax.imshow(rgb(md.annotate(photo, faces)))
 ax.set_axis_off()
 ax.set_title(f"{source}: {len(faces)} face(s) found by Haar, labelled by MobileNetV2")
 show(fig)""",
+        ),
+        (
+            "code",
+            """\
+def percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+test = runs[best]["test"]
+print(f"training images: {len(samples)} ({len(exact)} groups of exact copies); split into "
+      f"{split.groups} near-duplicate groups, none across parts: {not straddling}")
+print(f"selected scenario (on validation): {best}")
+print(f"  test: {summary_line(test)}, ROC AUC {test['roc_auc']:.4f}")
+print(f"  LiteRT model: {tflite_path.stat().st_size / 1e6:.1f} MB, same labels as Keras: "
+      f"{np.mean(lite_probs.argmax(1) == predicted):.2%}")
+for name, row in scene_rows.items():
+    print(f"  scene photos, {name}: recall {percent(row['recall'])}, "
+          f"precision {percent(row['precision'])}")
+for name, row in pipeline_rows.items():
+    print(f"  scene photos, {name}: label accuracy on found faces "
+          f"{percent(row['label accuracy (found faces)'])}")""",
         ),
         (
             "md",
