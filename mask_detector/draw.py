@@ -23,13 +23,16 @@ def label_text(detection: Detection) -> str:
 
 
 def annotate(image: np.ndarray, detections: Sequence[Detection]) -> np.ndarray:
-    """A copy of `image` (HxWx3 BGR) with every detection drawn; sizes follow the image size."""
+    """A copy of `image` (HxWx3 BGR) with every detection drawn; sizes follow the image size.
+
+    Box values may be any real numbers (e.g. floats from another detector): they are rounded.
+    """
     out = image.copy()
     side = max(1, min(out.shape[:2]))
     thickness = max(1, side // 240)
     scale = max(0.35, side / 900)
     for det in detections:
-        x, y, w, h = det.box
+        x, y, w, h = (round(float(v)) for v in det.box)
         colour = COLOURS.get(det.label, (200, 200, 200))
         cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), colour, thickness)
         text = label_text(det)

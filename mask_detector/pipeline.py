@@ -49,7 +49,10 @@ class MaskDetector:
         return [(LABELS[k], float(probs[i, k])) for i, k in enumerate(best)]
 
     def detect(self, image: np.ndarray) -> list[Detection]:
-        """Every face in an HxWx3 uint8 BGR image (grey and BGRA accepted), labelled."""
+        """Every face in an HxWx3 uint8 BGR image (HxW / HxWx1 grey and BGRA accepted), labelled.
+
+        Boxes are ints inside the image (w, h >= 1); InvalidImageError for any other array.
+        """
         bgr = as_bgr(image)
         boxes = self.detector.detect(bgr)
         if not boxes:
@@ -62,7 +65,8 @@ class MaskDetector:
         ]
 
     def annotate(self, image: np.ndarray, detections: Sequence[Detection]) -> np.ndarray:
-        """A copy of the image (as BGR) with boxes and labels drawn."""
+        """A copy of the image with boxes and labels drawn: always HxWx3 uint8 BGR, whatever
+        the input's channels (grey is repeated, a BGRA alpha channel dropped)."""
         return annotate(as_bgr(image), detections)
 
     def process(self, image: np.ndarray) -> tuple[np.ndarray, list[Detection]]:
