@@ -235,7 +235,10 @@ def images_with_detections(draw):
         y = draw(st.sampled_from([0, height - h]) | st.integers(0, height - h))
         label = draw(st.sampled_from([*LABELS, "unknown"]))
         confidence = draw(st.floats(0.0, 1.0))
-        detections.append(Detection((x, y, w, h), label, confidence))
+        box = (x, y, w, h)
+        if draw(st.integers(0, 4)) == 0:  # float boxes, as another detector might give
+            box = tuple(v + draw(st.floats(-0.49, 0.49)) for v in box)  # type: ignore[assignment]
+        detections.append(Detection(box, label, confidence))
     return with_channels(bgr, channels, 0), detections
 
 
