@@ -187,6 +187,12 @@ def test_metrics_page_renders_every_scenario():
     for m in reports.scenarios.values():
         assert f"Test accuracy **{pct(m['test']['accuracy'])}**" in text
     assert len(at.get("image")) == 1 + 2 * len(reports.scenarios)  # ROC, matrices, curves
+    if reports.scenes:  # detectors measured on scene photos: one row each
+        scenes = at.dataframe[-1].value
+        assert scenes["detector"].tolist() == list(reports.scenes)
+        assert scenes["recall"].tolist() == [pct(r["recall"]) for r in reports.scenes.values()]
+    else:
+        assert "Not measured yet" in at.info[0].value
 
 
 def test_metrics_page_scene_results(tmp_path, monkeypatch):
