@@ -5,6 +5,7 @@ md = MaskDetector.load()
 faces = md.detect(image_bgr)
 """
 
+import logging
 from typing import Any
 
 from .config import LABELS
@@ -31,6 +32,9 @@ __all__ = [
     "ModelLoadError",
 ]
 __version__ = "0.1.0"
+
+# A library stays quiet unless its user configures logging (the CLI prints its own warnings).
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 
 def __getattr__(name: str) -> Any:

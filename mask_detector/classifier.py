@@ -45,7 +45,10 @@ class MaskClassifier:
             self._output = self._interpreter.get_output_details()[0]["index"]
             self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
-            raise ModelLoadError(f"{self.path} is not a valid LiteRT model ({exc})") from None
+            raise ModelLoadError(
+                f"{self.path} is not a valid LiteRT model ({exc}); restore models/ from the "
+                "repository or export one with `python -m mask_detector ship`"
+            ) from None
         self._lock = threading.Lock()
         self._batch = 1
         self._buffer = np.empty((8, IMAGE_SIZE, IMAGE_SIZE, 3), np.float32)

@@ -50,6 +50,17 @@ def _iter_inputs(paths: Sequence[str]) -> Iterator[Path]:
             yield path
 
 
+def _output_name(folder: Path, source: Path, written: set[Path]) -> Path:
+    """`<stem>_annotated.png`, numbered when two inputs share a stem (a.jpg and a.png)."""
+    name = folder / f"{source.stem}_annotated.png"
+    n = 1
+    while name in written:
+        n += 1
+        name = folder / f"{source.stem}_annotated_{n}.png"
+    written.add(name)
+    return name
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     import cv2
 
@@ -59,6 +70,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     md = MaskDetector.load(args.model, args.detector, args.yunet_model, args.min_confidence)
     failed = 0
     results: list[dict[str, Any]] = []
+    written: set[Path] = set()
     if args.out:
         if Path(args.out).exists() and not Path(args.out).is_dir():
             print(f"error: --out {args.out} is a file; give a folder", file=sys.stderr)
@@ -87,9 +99,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 x, y, w, h = f.box
                 print(f"{path}: box={x},{y},{w},{h} {f.label} {f.confidence:.3f}")
         if args.out:
-            cv2.imwrite(
-                str(Path(args.out) / f"{path.stem}_annotated.png"), md.annotate(image, faces)
-            )
+            cv2.imwrite(str(_output_name(Path(args.out), path, written)), md.annotate(image, faces))
     if args.json:
         print(json.dumps(results, indent=1))
     return 1 if failed else 0
