@@ -16,6 +16,13 @@ needs_shared = pytest.mark.skipif(
     not (SHARED / "datasets").is_dir(),
     reason=f"shared data not found at {SHARED} (set {config.ENV_SHARED})",
 )
+#: The shipped classifier; tests that need it name it explicitly (conftest clears the env var).
+MODEL = config.MODELS_DIR / config.TFLITE_MODEL_NAME
+needs_model = pytest.mark.skipif(not MODEL.is_file(), reason=f"{MODEL} not trained yet")
+YUNET = config.yunet_model_path()
+needs_yunet = pytest.mark.skipif(
+    YUNET is None or not YUNET.is_file(), reason="YuNet ONNX file not found"
+)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 import streamlit
+from conftest import needs_model
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -20,9 +21,7 @@ from mask_detector.detectors import make_detector
 from mask_detector.pipeline import MaskDetector
 
 APP = str(config.REPO_ROOT / "app.py")
-MODEL = config.MODELS_DIR / config.TFLITE_MODEL_NAME
 METRICS = config.MODELS_DIR / config.METRICS_NAME
-needs_model = pytest.mark.skipif(not MODEL.is_file(), reason=f"{MODEL} not trained yet")
 needs_metrics = pytest.mark.skipif(not METRICS.is_file(), reason=f"{METRICS} not written yet")
 
 

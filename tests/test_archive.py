@@ -10,14 +10,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import needs_model
 
-from mask_detector import config
 from mask_detector.errors import DatasetError
 from mask_detector.evaluation import archive
 from mask_detector.evaluation.archive import evaluate_archive, extract_zip
-
-MODEL = config.MODELS_DIR / config.TFLITE_MODEL_NAME
-needs_model = pytest.mark.skipif(not MODEL.is_file(), reason=f"{MODEL} not trained yet")
 
 
 class FixedClassifier:

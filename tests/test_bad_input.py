@@ -22,6 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import MODEL, needs_model
 from PIL import Image
 
 from mask_detector import config
@@ -38,26 +39,6 @@ from mask_detector.errors import (
 )
 from mask_detector.imageio import MAX_PIXELS, read_image
 from mask_detector.pipeline import MaskDetector
-
-
-def _find_model() -> Path | None:
-    """The shipped model, else $MASK_DETECTOR_MODEL as set when the tests were collected
-    (conftest clears the variable inside each test)."""
-    shipped = config.MODELS_DIR / config.TFLITE_MODEL_NAME
-    if shipped.is_file():
-        return shipped
-    env = os.environ.get(config.ENV_MODEL)
-    return Path(env) if env and Path(env).is_file() else None
-
-
-MODEL = _find_model()
-needs_model = pytest.mark.skipif(
-    MODEL is None, reason=f"no model: train one or set {config.ENV_MODEL}=PATH"
-)
-YUNET = config.yunet_model_path()
-needs_yunet = pytest.mark.skipif(
-    YUNET is None or not YUNET.is_file(), reason="YuNet ONNX file not found"
-)
 
 
 class StubClassifier:

@@ -3,8 +3,8 @@
 import argparse
 
 import pytest
+from conftest import needs_model
 
-from mask_detector import config
 from mask_detector.benchmark import collect, format_table, make_frame
 from mask_detector.detectors import make_detector
 
@@ -18,9 +18,7 @@ def test_frames_hold_the_faces_they_claim(faces):
     assert len(make_detector("haar").detect(frame)) == faces
 
 
-@pytest.mark.skipif(
-    not (config.MODELS_DIR / config.TFLITE_MODEL_NAME).is_file(), reason="model not trained yet"
-)
+@needs_model
 def test_benchmark_runs_and_reports_every_figure():
     args = argparse.Namespace(runs=2, yunet_model=None, keras_model=None, no_baseline=True)
     result = collect(args)

@@ -1,12 +1,12 @@
-"""The shipped model: it loads without TensorFlow, labels held-back images, and agrees with Keras."""
+"""The shipped model: loads without TensorFlow, labels held-back images, agrees with Keras."""
 
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from conftest import needs_model, needs_shared
 
-from conftest import needs_shared
 from mask_detector import config
 from mask_detector.classifier import MaskClassifier
 from mask_detector.data.split import Split
@@ -15,9 +15,7 @@ from mask_detector.evaluation.classify import evaluate_samples
 from mask_detector.imageio import read_image
 from mask_detector.preprocess import preprocess_faces
 
-MODEL = config.MODELS_DIR / config.TFLITE_MODEL_NAME
 KERAS = config.MODELS_DIR / config.KERAS_MODEL_NAME
-needs_model = pytest.mark.skipif(not MODEL.is_file(), reason=f"{MODEL} not trained yet")
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +37,13 @@ def test_inference_does_not_import_tensorflow():
         "md = MaskDetector.load(); md.detect(np.zeros((64, 64, 3), np.uint8)); "
         "print('tensorflow' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=config.REPO_ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=config.REPO_ROOT,
+    )
     assert out.stdout.strip() == "False"
 
 

@@ -6,14 +6,10 @@ import sys
 
 import cv2
 import pytest
+from conftest import needs_model, needs_shared
 
-from conftest import needs_shared
 from mask_detector import config
 from mask_detector.cli import main
-
-needs_model = pytest.mark.skipif(
-    not (config.MODELS_DIR / config.TFLITE_MODEL_NAME).is_file(), reason="model not trained yet"
-)
 
 
 @pytest.fixture
@@ -101,8 +97,12 @@ def test_evaluate_scenes_json(tmp_path, capsys):
 
 def test_usage_errors_exit_2():
     for argv in ([], ["predict"], ["predict", "x.jpg", "--detector", "nope"]):
-        proc = subprocess.run([sys.executable, "-m", "mask_detector", *argv], capture_output=True,
-                              text=True, cwd=config.REPO_ROOT)
+        proc = subprocess.run(
+            [sys.executable, "-m", "mask_detector", *argv],
+            capture_output=True,
+            text=True,
+            cwd=config.REPO_ROOT,
+        )
         assert proc.returncode == 2 and "usage:" in proc.stderr
         assert "Traceback" not in proc.stderr
 

@@ -10,43 +10,21 @@ from __future__ import annotations
 
 import io
 import math
-import os
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from conftest import draw_mask
+from conftest import MODEL, YUNET, draw_mask, needs_model, needs_yunet
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from mask_detector import config
 from mask_detector.config import LABELS
 from mask_detector.detection import Detection
 from mask_detector.detectors import HaarDetector, YuNetDetector, clip_box
 from mask_detector.errors import MaskDetectorError
 from mask_detector.imageio import read_image
 from mask_detector.pipeline import MaskDetector
-
-
-def _find_model() -> Path | None:
-    """The shipped model, else $MASK_DETECTOR_MODEL as set at collection (conftest clears it)."""
-    shipped = config.MODELS_DIR / config.TFLITE_MODEL_NAME
-    if shipped.is_file():
-        return shipped
-    env = os.environ.get(config.ENV_MODEL)
-    return Path(env) if env and Path(env).is_file() else None
-
-
-MODEL = _find_model()
-needs_model = pytest.mark.skipif(
-    MODEL is None, reason=f"no model: train one or set {config.ENV_MODEL}=PATH"
-)
-YUNET = config.yunet_model_path()
-needs_yunet = pytest.mark.skipif(
-    YUNET is None or not YUNET.is_file(), reason="YuNet ONNX file not found"
-)
 
 MAX_SIDE = 1200
 #: No example database: nothing is written into the repository.

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import needs_shared
+
 from mask_detector import config
 from mask_detector.classifier import MaskClassifier
 from mask_detector.data.split import Split
@@ -16,7 +16,9 @@ from mask_detector.training.train import class_weights
 def test_three_named_scenarios_answer_two_questions():
     names = scenario_names()
     assert names == ["finetune", "finetune_strong_aug", "head_only"]
-    head, fine, strong = (load_scenario(n) for n in ("head_only", "finetune", "finetune_strong_aug"))
+    head, fine, strong = (
+        load_scenario(n) for n in ("head_only", "finetune", "finetune_strong_aug")
+    )
     # head_only vs finetune: only fine-tuning differs; finetune vs strong: only augmentation.
     assert head.finetune_from is None and fine.finetune_from == strong.finetune_from
     assert (head.augment, fine.augment, strong.augment) == ("light", "light", "strong")
@@ -39,8 +41,14 @@ def test_tiny_training_run_exports_a_working_model(tmp_path, monkeypatch):
     scenario = Scenario(**{**load_scenario("finetune").to_dict(), "name": "tiny"}).shrunk(1, 2)
     split = Split.load(config.MODELS_DIR / "split.json")
     lines: list[str] = []
-    metrics = train_scenario(config.training_data_dir(), split, scenario,
-                             runs_dir=tmp_path / "runs", limit=12, log=lines.append)
+    metrics = train_scenario(
+        config.training_data_dir(),
+        split,
+        scenario,
+        runs_dir=tmp_path / "runs",
+        limit=12,
+        log=lines.append,
+    )
     assert any("head epoch 1" in line for line in lines)
     assert any("finetune epoch 1" in line for line in lines)
     saved = json.loads((tmp_path / "runs" / "tiny" / "metrics.json").read_text())
