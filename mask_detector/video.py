@@ -120,7 +120,7 @@ def process_video(
         ) from None
     with source:
         if not source.streams.video:
-            kinds = sorted({s.type for s in source.streams}) or ["nothing"]
+            kinds: list[str] = sorted({s.type for s in source.streams}) or ["nothing"]
             raise InvalidVideoError(
                 f"{name}: no video stream in this file (it holds {', '.join(kinds)})"
             )
@@ -155,7 +155,7 @@ def _transcode(
     frames = source.decode(stream)
     out = av.open(str(dst_path), "w", format="mp4", options={"movflags": "+faststart"})
     try:
-        out_stream = None
+        out_stream: av.video.stream.VideoStream | None = None
         while True:
             try:
                 frame = next(frames)
@@ -174,7 +174,10 @@ def _transcode(
             if result is None:
                 width, height = _fit(bgr.shape[1], bgr.shape[0], max_side)
                 rate = Fraction(fps).limit_denominator(1001)
-                out_stream = out.add_stream(codec, rate=rate)
+                added = out.add_stream(codec, rate=rate)
+                # CODECS holds video encoders only, so the stream is a VideoStream.
+                assert isinstance(added, av.video.stream.VideoStream), type(added)
+                out_stream = added
                 out_stream.width, out_stream.height = width, height
                 out_stream.pix_fmt = "yuv420p"
                 if codec == "libx264":
@@ -193,12 +196,14 @@ def _transcode(
             encoded = av.VideoFrame.from_ndarray(annotated, format="bgr24")
             encoded.pts = result.frames
             result.frames += 1
-            out.mux(out_stream.encode(encoded))  # type: ignore[union-attr]
+            assert out_stream is not None  # added together with `result` above
+            out.mux(out_stream.encode(encoded))
             if progress:
                 progress(result.frames, max(total, result.frames))
         if result is None or result.frames == 0:
             raise InvalidVideoError(f"{name}: the video stream has no frames that can be decoded")
-        out.mux(out_stream.encode(None))  # type: ignore[union-attr]
+        assert out_stream is not None  # a frame was encoded, so the stream exists
+        out.mux(out_stream.encode(None))
     finally:
         out.close()
     return result

@@ -33,7 +33,7 @@ import streamlit as st
 from ..classifier import MaskClassifier
 from ..config import default_model_path
 from ..detection import Box
-from ..detectors import make_detector, yunet_available
+from ..detectors import FaceDetector, make_detector, yunet_available
 from ..errors import ModelLoadError
 from ..pipeline import MaskDetector
 
@@ -69,15 +69,15 @@ class Settings:
 class _LockedDetector:
     """A shared face detector behind a lock: OpenCV detectors keep per-call state (input size)."""
 
-    def __init__(self, inner: object) -> None:
+    def __init__(self, inner: FaceDetector) -> None:
         self._inner = inner
         self._lock = threading.Lock()
-        self.name: str = inner.name  # type: ignore[attr-defined]
-        self.min_face: int = inner.min_face  # type: ignore[attr-defined]
+        self.name: str = inner.name
+        self.min_face: int = inner.min_face
 
     def detect(self, image: np.ndarray) -> list[Box]:
         with self._lock:
-            return self._inner.detect(image)  # type: ignore[attr-defined,no-any-return]
+            return self._inner.detect(image)
 
 
 @st.cache_resource(show_spinner="Loading the mask classifier...")
@@ -98,7 +98,7 @@ def load_classifier() -> MaskClassifier:
 def load_detector(detector: str, min_face: int, min_confidence: float) -> MaskDetector:
     """A MaskDetector over the cached classifier and face detector; raises ModelLoadError."""
     return MaskDetector(
-        _face_detector(detector, int(min_face)),  # type: ignore[arg-type]
+        _face_detector(detector, int(min_face)),
         load_classifier(),
         float(min_confidence),
     )
@@ -124,6 +124,11 @@ def _save(name: str) -> None:
     st.session_state[_KEYS[name][1:]] = st.session_state[_KEYS[name]]
 
 
+def _detector_label(name: str) -> str:
+    """Select-box text for a detector name (the name itself if it has no label)."""
+    return DETECTOR_LABELS.get(name, name)
+
+
 def sidebar() -> Settings:
     """Render the detection settings in st.sidebar (call once per page run) and return them."""
     ok, reason = yunet_available()
@@ -137,7 +142,7 @@ def sidebar() -> Settings:
         detector = st.selectbox(
             "Face detector",
             options,
-            format_func=DETECTOR_LABELS.get,
+            format_func=_detector_label,
             key=_KEYS["detector"],
             on_change=_save,
             args=("detector",),
@@ -180,7 +185,7 @@ def memo(slot: str, key: Hashable, compute: Callable[[], T]) -> T:
     """
     held = st.session_state.get(slot)
     if held is not None and held[0] == key:
-        return held[1]  # type: ignore[no-any-return]
+        return held[1]
     st.session_state.pop(slot, None)  # free the old result before computing the next
     value = compute()
     st.session_state[slot] = (key, value)

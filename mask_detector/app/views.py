@@ -38,8 +38,10 @@ def image_result(result: ImageResult, key: str) -> None:
         st.error(f"**{result.name}**: {result.error}")
         return
     st.subheader(result.name)
-    width, height = result.size or (0, 0)
-    st.image(result.annotated_rgb(), caption=f"{result.name} ({width}x{height})")
+    rgb = result.annotated_rgb()
+    assert rgb is not None  # an ok result always holds its annotated image
+    height, width = rgb.shape[:2]
+    st.image(rgb, caption=f"{result.name} ({width}x{height})")
     face_counts(result.counts())
     if result.faces:
         st.dataframe(result.rows(), hide_index=True, width="stretch")
