@@ -10,10 +10,10 @@ import cv2
 import numpy as np
 import pytest
 import streamlit
-from conftest import needs_model
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from conftest import needs_model
 from mask_detector import config
 from mask_detector.app.reports import load_reports, pct
 from mask_detector.app.results import GENERIC_ERROR, process_upload, results_csv, results_json

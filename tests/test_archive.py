@@ -10,8 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import needs_model
 
+from conftest import needs_model
 from mask_detector.errors import DatasetError
 from mask_detector.evaluation import archive
 from mask_detector.evaluation.archive import evaluate_archive, extract_zip

@@ -22,9 +22,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import MODEL, needs_model
 from PIL import Image
 
+from conftest import MODEL, needs_model
 from mask_detector import config
 from mask_detector.cli import main
 from mask_detector.config import LABELS

@@ -6,8 +6,8 @@ import sys
 
 import cv2
 import pytest
-from conftest import needs_model, needs_shared
 
+from conftest import needs_model, needs_shared
 from mask_detector import config
 from mask_detector.cli import main
 

@@ -87,8 +87,9 @@ def test_phash_survives_copies_but_not_other_photos():
     resized = cv2.resize(base, (77, 77))
     _, jpeg = cv2.imencode(".jpg", base, [cv2.IMWRITE_JPEG_QUALITY, 40])
     recoloured = cv2.cvtColor(cv2.cvtColor(base, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
-    hashes = np.stack([phash(x) for x in (base, resized, cv2.imdecode(jpeg, 1), recoloured,
-                                          photo(2, 128))])
+    hashes = np.stack(
+        [phash(x) for x in (base, resized, cv2.imdecode(jpeg, 1), recoloured, photo(2, 128))]
+    )
     d = hamming_matrix(hashes)
     assert d[0, 1:4].max() <= 4
     assert d[0, 4] > 10

@@ -9,8 +9,8 @@ import urllib.request
 
 import numpy as np
 import pytest
-from conftest import needs_shared
 
+from conftest import needs_shared
 from mask_detector import config
 from mask_detector.detectors import (
     DETECTORS,

@@ -14,11 +14,11 @@ import math
 import cv2
 import numpy as np
 import pytest
-from conftest import MODEL, YUNET, draw_mask, needs_model, needs_yunet
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from conftest import MODEL, YUNET, draw_mask, needs_model, needs_yunet
 from mask_detector.config import LABELS
 from mask_detector.detection import Detection
 from mask_detector.detectors import HaarDetector, YuNetDetector, clip_box

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
-from conftest import needs_shared
 
+from conftest import needs_shared
 from mask_detector import config
 from mask_detector.classifier import MaskClassifier
 from mask_detector.data.split import Split
