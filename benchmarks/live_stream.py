@@ -311,6 +311,8 @@ class Result:
     server_connect_to_first_frame_s: float | None
     server_rss_before_mib: float
     server_rss_mib: float
+    #: Server RSS once a second while streaming (flat = no leak per frame).
+    server_rss_trace: list[float]
     faces_seen: bool
     in_netns: bool
     samples: list[dict[str, Any]] = field(default_factory=list)
@@ -325,11 +327,13 @@ def run(duration: float, workdir: Path) -> Result:
         t0 = time.monotonic()
         first = wait_for_first_frame(page)
         samples = [first]
+        rss_trace = [round(server.rss_mib(), 1)]
         start_frames = first.frames or 0
         t_first = time.monotonic()
         while time.monotonic() - t_first < duration:
             page.wait_for_timeout(1000)
             samples.append(read_live_text(page, (time.monotonic() - t0) * 1000))
+            rss_trace.append(round(server.rss_mib(), 1))
         last = samples[-1]
         elapsed = time.monotonic() - t_first
         click(page, "STOP")
@@ -349,6 +353,7 @@ def run(duration: float, workdir: Path) -> Result:
         server_connect_to_first_frame_s=first.first_s,
         server_rss_before_mib=round(rss_before, 1),
         server_rss_mib=round(rss, 1),
+        server_rss_trace=rss_trace,
         faces_seen=any(s.with_mask + s.without_mask for s in samples),
         in_netns=bool(os.environ.get(ENV_IN_NETNS)),
         samples=[asdict(s) for s in samples],
@@ -385,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
         f"app server RSS: {result.server_rss_before_mib} MiB before START, "
         f"{result.server_rss_mib} MiB after the run"
     )
+    trace = result.server_rss_trace
+    quarters = [trace[min(len(trace) - 1, len(trace) * q // 4)] for q in range(5)]
+    print(f"app server RSS while streaming (0, 25, 50, 75, 100 %): {quarters} MiB")
     return 0
 
 
