@@ -209,6 +209,28 @@ def browser_page(clip: Path, workdir: Path) -> Iterator[Any]:
             context.close()
 
 
+@contextlib.contextmanager
+def browser_pages(clip: Path, n: int) -> Iterator[list[Any]]:
+    """`n` pages in one Chromium, each in its own browser context (separate cookies, so separate
+    Streamlit sessions), all sharing the fake camera playing `clip`; closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=chromium_args(clip)
+        )
+        try:
+            pages = []
+            for _ in range(n):
+                context = browser.new_context(viewport={"width": 1280, "height": 1000})
+                page = context.new_page()
+                page.set_default_timeout(60_000)
+                pages.append(page)
+            yield pages
+        finally:
+            browser.close()
+
+
 @dataclass
 class LiveText:
     """What the page's live status said at one moment (ms after START)."""
@@ -263,6 +285,18 @@ def output_video_size(page: Any) -> tuple[int, int]:
         return (0, 0)
     w, h = video.first.evaluate("v => [v.videoWidth, v.videoHeight]")
     return (int(w), int(h))
+
+
+#: Exceptions, st.error and st.warning boxes (the /live page warns when frames fail).
+PROBLEM_SELECTOR = (
+    '[data-testid="stException"], [data-testid="stAlertContentError"], '
+    '[data-testid="stAlertContentWarning"]'
+)
+
+
+def page_problems(page: Any) -> list[str]:
+    """The text of every exception, error or warning box on the page (empty when all is well)."""
+    return [str(t) for t in page.locator(PROBLEM_SELECTOR).all_inner_texts()]
 
 
 def wait_for_first_frame(page: Any, timeout_ms: float = 60_000, poll_ms: int = 100) -> LiveText:
