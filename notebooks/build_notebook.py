@@ -251,19 +251,19 @@ if not DATA_DIR.is_dir():
     )
 
 
-def shown(path: Path | str) -> str:
+def relative(path: Path | str) -> str:
     \"\"\"A path as seen from the repository root (shorter, and the same on every machine).\"\"\"
     return os.path.relpath(path, REPO_ROOT) if Path(path).is_absolute() else str(path)
 
 
-print("training data:", shown(DATA_DIR))
-print("scene photos: ", shown(SCENES_DIR), "" if SCENES_DIR.is_dir() else "(absent: skipped)")
-print("backbone weights:", shown(config.backbone_weights_path()))
+print("training data:", relative(DATA_DIR))
+print("scene photos: ", relative(SCENES_DIR), "" if SCENES_DIR.is_dir() else "(absent: skipped)")
+print("backbone weights:", relative(config.backbone_weights_path()))
 
 # Everything this notebook writes goes here (git-ignored), never into models/.
 RUNS_DIR = Path(os.environ.get("MASK_DETECTOR_NOTEBOOK_RUNS", REPO_ROOT / "runs" / "notebook"))
 RUNS_DIR.mkdir(parents=True, exist_ok=True)
-print("notebook outputs:", shown(RUNS_DIR))""",
+print("notebook outputs:", relative(RUNS_DIR))""",
         ),
         (
             "md",
@@ -759,14 +759,14 @@ wrong = np.flatnonzero(predicted != truths)
 print(f"{best}: {len(wrong)} of {len(truths)} test images misclassified "
       f"(accuracy {np.mean(predicted == truths):.2%})")
 
-shown = wrong[:12]
-if len(shown):
-    cols = min(6, len(shown))
-    rows = -(-len(shown) // cols)
+mistakes = wrong[:12]
+if len(mistakes):
+    cols = min(6, len(mistakes))
+    rows = -(-len(mistakes) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.5, rows * 1.9), squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
-    for ax, k in zip(axes.flat, shown, strict=False):
+    for ax, k in zip(axes.flat, mistakes, strict=False):
         ax.imshow(rgb(images[k]))
         ax.set_title(f"true {config.LABELS[truths[k]]}\\nP(true) {keras_probs[k, truths[k]]:.2f}",
                      fontsize=7)
@@ -858,7 +858,7 @@ shutil.copyfile(RUNS_DIR / best / "model.keras", keras_path)
 with contextlib.redirect_stdout(io.StringIO()):  # the converter prints its whole signature
     tflite_path = export_tflite(keras_model, EXPORT_DIR / config.TFLITE_MODEL_NAME)
 for path in (keras_path, tflite_path):
-    print(f"{shown(path)}: {path.stat().st_size / 1e6:.1f} MB")
+    print(f"{relative(path)}: {path.stat().st_size / 1e6:.1f} MB")
 
 # The fast path must agree with Keras on the same test images.
 lite = evaluate_samples(MaskClassifier(tflite_path), test_samples)
