@@ -6,6 +6,7 @@ regenerated; the committed .ipynb also carries the outputs of a real run.
     python notebooks/build_notebook.py              # write the notebook without outputs
     python notebooks/build_notebook.py --execute    # write it, run it, keep the outputs
     MASK_DETECTOR_SMOKE=1 python notebooks/build_notebook.py --execute --out /tmp/smoke.ipynb
+    python notebooks/build_notebook.py --keep-outputs   # prose edits: keep the last run's outputs
 
 REPOSITORY (owner/name on GitHub) is defined once, below: it makes the "Open in Colab" badge
 and the `git clone` of the set-up cell. It defaults to the `origin` remote of this checkout
@@ -472,6 +473,11 @@ else:
         (
             "md",
             """\
+Up to a few bits apart, pairs are the same photo re-encoded, cropped or recoloured; towards the
+threshold they are mostly the same person in a similar pose, and now and then two different
+photos that merely look alike (a false join: harmless for the split, whose groups only get
+coarser, and the reason the threshold is not set higher).
+
 **Why duplicates must stay on one side of the split.** If one copy of a photo is in the
 training set and another in the test set, the test measures memory, not generalisation, and
 the reported accuracy is too good. The cell below counts how often that would happen with a
@@ -1045,13 +1051,33 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 3600) -> nbform
     return nb
 
 
+def keep_outputs(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode) -> None:
+    """Copy the outputs of an executed notebook whose code cells are the same as `nb`'s.
+
+    For edits of the prose only: a changed code cell needs a real run (--execute).
+    """
+    ran = [c for c in executed.cells if c.cell_type == "code"]
+    new = [c for c in nb.cells if c.cell_type == "code"]
+    if [c.source for c in ran] != [c.source for c in new]:
+        raise SystemExit("code cells changed since the last run: use --execute")
+    for cell, old in zip(new, ran, strict=True):
+        cell.outputs, cell.execution_count = old.outputs, old.execution_count
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--execute", action="store_true", help="run it and keep the outputs")
+    parser.add_argument(
+        "--keep-outputs",
+        action="store_true",
+        help="take the outputs of the existing notebook (only markdown cells may have changed)",
+    )
     parser.add_argument("--out", type=Path, default=NOTEBOOK, help=f"default: {NOTEBOOK}")
     args = parser.parse_args()
     nb = build(repository())
-    if args.execute:
+    if args.keep_outputs:
+        keep_outputs(nb, nbformat.read(args.out, as_version=4))
+    elif args.execute:
         start = time.time()
         try:
             execute(nb, HERE)
