@@ -8,10 +8,13 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import config
 from .errors import MaskDetectorError
+
+if TYPE_CHECKING:
+    from .pipeline import MaskDetector
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -34,6 +37,19 @@ def _add_model_options(p: argparse.ArgumentParser, detector: bool = True) -> Non
             metavar="PATH",
             help=f"YuNet ONNX file (default: ${config.ENV_YUNET} or ../shared/weights)",
         )
+
+
+def _load_pipeline(args: argparse.Namespace, min_confidence: float = 0.0) -> MaskDetector:
+    """The pipeline the options ask for; asking for YuNet by name may fetch its file once."""
+    from .pipeline import MaskDetector
+
+    return MaskDetector.load(
+        args.model,
+        args.detector,
+        args.yunet_model,
+        min_confidence,
+        download=args.detector == "yunet" and not args.yunet_model,
+    )
 
 
 def _iter_inputs(paths: Sequence[str]) -> Iterator[Path]:
@@ -65,9 +81,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     import cv2
 
     from .imageio import read_image
-    from .pipeline import MaskDetector
 
-    md = MaskDetector.load(args.model, args.detector, args.yunet_model, args.min_confidence)
+    md = _load_pipeline(args, args.min_confidence)
     failed = 0
     results: list[dict[str, Any]] = []
     written: set[Path] = set()
@@ -150,10 +165,9 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
     from .evaluation.crops import evaluate_scene_crops
     from .evaluation.metrics import summary_line
     from .evaluation.scenes import evaluate_scenes
-    from .pipeline import MaskDetector
     from .progress import progress_printer
 
-    md = MaskDetector.load(args.model, args.detector, args.yunet_model)
+    md = _load_pipeline(args)
     report = evaluate_scenes(
         args.images_dir, args.annotations_dir, md.detect, progress=progress_printer("scenes")
     )

@@ -34,10 +34,14 @@ class MaskDetector:
         detector: str = "haar",
         yunet_model: str | Path | None = None,
         min_confidence: float = 0.0,
+        download: bool = False,
     ) -> MaskDetector:
-        """The shipped model (or `model`) with the Haar (default) or YuNet face detector."""
+        """The shipped model (or `model`) with the Haar (default) or YuNet face detector.
+
+        `download=True` lets a missing YuNet file be fetched (sha256-checked) into the cache.
+        """
         return cls(
-            make_detector(detector, yunet_model=yunet_model),
+            make_detector(detector, yunet_model=yunet_model, download=download),
             MaskClassifier(model),
             min_confidence,
         )

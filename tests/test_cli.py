@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import cv2
+import numpy as np
 import pytest
 
 from conftest import needs_model, needs_shared
@@ -110,3 +111,26 @@ def test_usage_errors_exit_2():
 def test_unknown_scenario(tmp_path, capsys):
     assert main(["train", str(tmp_path), "--scenario", "nope"]) == 1
     assert "unknown scenario 'nope'" in capsys.readouterr().err
+
+
+@needs_model
+def test_yunet_by_name_tries_the_download_and_explains_failure(tmp_path, monkeypatch, capsys):
+    import urllib.error
+    import urllib.request
+
+    asked: list[str] = []
+
+    def offline(url, timeout=None):
+        asked.append(url)
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setenv(config.ENV_SHARED, str(tmp_path / "no-shared"))
+    monkeypatch.setenv(config.ENV_CACHE, str(tmp_path / "cache"))
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    image = tmp_path / "a.png"
+    cv2.imwrite(str(image), np.zeros((32, 32, 3), np.uint8))
+    assert main(["predict", str(image), "--detector", "yunet"]) == 1
+    err = capsys.readouterr().err
+    assert asked == [config.YUNET_URL]
+    assert "could not be downloaded" in err and "--yunet-model" in err
+    assert main(["predict", str(image)]) == 0  # Haar keeps working
