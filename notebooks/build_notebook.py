@@ -675,19 +675,17 @@ scenario asks); they are reported, never used to choose, and skipped in smoke mo
         (
             "code",
             """\
-from mask_detector.training.ship import comparison_table, load_runs, scene_crop_reports
+from mask_detector.training.ship import (
+    comparison_table,
+    load_runs,
+    scene_crop_reports,
+    selection_score,
+)
 
 runs = load_runs(RUNS_DIR)
-scene_crops = {} if SMOKE else scene_crop_reports(RUNS_DIR, list(runs))
+scene_crops = {} if SMOKE else scene_crop_reports(RUNS_DIR, list(runs), SCENES_DIR)
 table = pd.DataFrame(comparison_table(runs, scene_crops)).set_index("scenario")
 display(table)
-
-
-def selection_score(metrics: dict) -> tuple[float, float]:
-    val = metrics["val"]
-    return val["accuracy"], min(c["recall"] for c in val["per_class"].values())
-
-
 best = max(runs, key=lambda name: selection_score(runs[name]))
 print("selected on validation:", best)""",
         ),

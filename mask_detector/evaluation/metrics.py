@@ -68,14 +68,13 @@ def summary_line(report: dict[str, Any]) -> str:
 
 def plot_confusion_matrix(report: dict[str, Any], path: str | Path, title: str = "") -> Path:
     """Counts and row-normalised rates side by side, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A bare Figure, not pyplot: drawing a file must not change a notebook's plotting backend.
+    from matplotlib.figure import Figure
 
     cm = np.asarray(report["confusion_matrix"], float)
     rates = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4))
+    fig = Figure(figsize=(9, 4))
+    axes = fig.subplots(1, 2)
     for ax, values, fmt, name in (
         (axes[0], cm, "{:.0f}", "counts"),
         (axes[1], rates, "{:.1%}", "normalised by true class"),
@@ -103,5 +102,4 @@ def plot_confusion_matrix(report: dict[str, Any], path: str | Path, title: str =
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return path

@@ -27,18 +27,21 @@ def load_runs(runs_dir: Path) -> dict[str, dict[str, Any]]:
     return runs
 
 
-def _score(metrics: dict[str, Any]) -> tuple[float, float]:
+def selection_score(metrics: dict[str, Any]) -> tuple[float, float]:
+    """How scenarios are ranked: validation accuracy, then the weaker class's recall."""
     val = metrics["val"]
     return val["accuracy"], min(c["recall"] for c in val["per_class"].values())
 
 
-def scene_crop_reports(runs_dir: Path, names: list[str]) -> dict[str, dict[str, Any]]:
+def scene_crop_reports(
+    runs_dir: Path, names: list[str], scenes: Path | None = None
+) -> dict[str, dict[str, Any]]:
     """Each scenario's model on the annotated faces of the scene photos, where they are present.
 
     Reported beside the test figures, never used to choose: small crowd faces are the question
     the strong-augmentation scenario asks.
     """
-    scenes = scenes_dir()
+    scenes = scenes or scenes_dir()
     if not (scenes / "annotations").is_dir():
         return {}
     crops, labels = scene_face_crops(scenes / "images", scenes / "annotations")
@@ -83,7 +86,7 @@ def comparison_table(
 
 def ship_best(runs_dir: Path, out_dir: Path) -> str:
     runs = load_runs(runs_dir)
-    best = max(runs, key=lambda name: _score(runs[name]))
+    best = max(runs, key=lambda name: selection_score(runs[name]))
     source = runs_dir / best / "model.keras"
     if not source.is_file():
         raise MaskDetectorError(f"{source} is missing: train scenario {best} again")
