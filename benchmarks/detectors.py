@@ -25,26 +25,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mask_detector import config
+from mask_detector.benchmark import tutorial_haar
 from mask_detector.detection import Box, Detection
 from mask_detector.detectors import HaarDetector, YuNetDetector, ensure_yunet_model
 from mask_detector.evaluation.scenes import evaluate_scenes
 from mask_detector.imageio import read_image
 
 Detect = Callable[[np.ndarray], list[Box]]
-
-
-def tutorial_haar() -> Detect:
-    """The usual tutorial set-up: frontalface_default on the full-size grey frame, 1.1 / 5 / 30."""
-    cascade = cv2.CascadeClassifier(
-        cv2.data.haarcascades + "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
-    )
-
-    def detect(image: np.ndarray) -> list[Box]:
-        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-        found = cascade.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(30, 30))
-        return [tuple(int(v) for v in b) for b in found]  # type: ignore[misc]
-
-    return detect
 
 
 def frame_640x480() -> np.ndarray:
