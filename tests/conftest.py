@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -10,6 +11,12 @@ import numpy as np
 import pytest
 
 from mask_detector import config
+
+# TensorFlow's bundled BoringSSL and pylibsrtp's OpenSSL clash: importing pylibsrtp (via
+# aiortc) after TensorFlow segfaults. The app never imports TensorFlow, but this one test
+# process does (training and Keras-agreement tests), so load the WebRTC stack first.
+with contextlib.suppress(ImportError):
+    import pylibsrtp  # noqa: F401
 
 SHARED = config.shared_dir()
 needs_shared = pytest.mark.skipif(
