@@ -330,6 +330,21 @@ def netns_command(argv: list[str]) -> list[str]:
     return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "netns", *argv]
 
 
+def run_test_in_netns(test_file: str, test_name: str) -> None:
+    """Run one pytest test again inside `netns_command`; fail with its output if it fails."""
+    node = f"{Path(test_file).resolve()}::{test_name}"
+    proc = subprocess.run(
+        netns_command([sys.executable, "-m", "pytest", node, "-q", "-x", "-p", "no:cacheprovider"]),
+        cwd=REPO,
+        env={**os.environ, ENV_IN_NETNS: "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
+    assert " passed" in proc.stdout, proc.stdout[-3000:]
+
+
 # --- the benchmark -------------------------------------------------------------------------------
 
 

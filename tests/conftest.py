@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 from pathlib import Path
 
@@ -26,6 +27,11 @@ needs_shared = pytest.mark.skipif(
 #: The shipped classifier; tests that need it name it explicitly (conftest clears the env var).
 MODEL = config.MODELS_DIR / config.TFLITE_MODEL_NAME
 needs_model = pytest.mark.skipif(not MODEL.is_file(), reason=f"{MODEL} not trained yet")
+#: Debian's Chromium, driven by Playwright in the browser tests (no browser download).
+CHROMIUM = Path("/usr/bin/chromium")
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: apt-get install -y chromium"
+)
 YUNET = config.yunet_model_path()
 needs_yunet = pytest.mark.skipif(
     YUNET is None or not YUNET.is_file(), reason="YuNet ONNX file not found"
@@ -81,3 +87,19 @@ def _no_user_env(monkeypatch):
 
 def repo_root() -> Path:
     return config.REPO_ROOT
+
+
+def small_video(image: np.ndarray, frames: int = 3) -> bytes:
+    """An MPEG-4 clip of `frames` copies of `image` (5 fps), made in memory."""
+    import av
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as out:
+        stream = out.add_stream("mpeg4", rate=5)
+        stream.width, stream.height, stream.pix_fmt = image.shape[1], image.shape[0], "yuv420p"
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return buf.getvalue()

@@ -13,7 +13,7 @@ import streamlit
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from conftest import needs_model
+from conftest import needs_model, small_video
 from mask_detector import config
 from mask_detector.app.reports import load_reports, pct
 from mask_detector.app.results import GENERIC_ERROR, process_upload, results_csv, results_json
@@ -279,21 +279,6 @@ def test_upload_page_camera_snapshot_and_settings_persist(astronaut_bgr):
     assert at.sidebar.slider[0].value == 0.25  # the sidebar keeps its values between pages
 
 
-def small_video(image: np.ndarray, frames: int = 4) -> bytes:
-    import av
-
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as out:
-        stream = out.add_stream("mpeg4", rate=5)
-        stream.width, stream.height, stream.pix_fmt = image.shape[1], image.shape[0], "yuv420p"
-        for i in range(frames):
-            frame = av.VideoFrame.from_ndarray(image, format="bgr24")
-            frame.pts = i
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
-    return buf.getvalue()
-
-
 @needs_model
 def test_video_page(astronaut_bgr, tmp_path, monkeypatch):
     import tempfile
@@ -301,7 +286,7 @@ def test_video_page(astronaut_bgr, tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     at = open_page("pages/video.py")
     at.file_uploader(key="video_file").set_value(
-        ("clip.mp4", small_video(astronaut_bgr[:256, 128:384]), "video/mp4")
+        ("clip.mp4", small_video(astronaut_bgr[:256, 128:384], frames=4), "video/mp4")
     ).run()
     assert not at.exception and not at.error
     assert "4 frames at 5.0 fps" in texts(at)

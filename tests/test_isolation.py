@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import needs_model
+from conftest import needs_model, small_video
 from mask_detector import config
 
 APP = str(config.REPO_ROOT / "app.py")
@@ -50,21 +50,6 @@ def png(image: np.ndarray) -> bytes:
 
 def held_results(at: AppTest) -> list[str]:
     return [slot for slot in RESULT_SLOTS if slot in at.session_state]
-
-
-def small_video(image: np.ndarray, frames: int = 3) -> bytes:
-    import av
-
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as out:
-        stream = out.add_stream("mpeg4", rate=5)
-        stream.width, stream.height, stream.pix_fmt = image.shape[1], image.shape[0], "yuv420p"
-        for i in range(frames):
-            frame = av.VideoFrame.from_ndarray(image, format="bgr24")
-            frame.pts = i
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
-    return buf.getvalue()
 
 
 def test_photos_of_one_session_are_not_seen_by_another(astronaut_bgr, private_tmp):

@@ -8,42 +8,19 @@ a network namespace that has only `lo`, so nothing can leave the machine even by
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from benchmarks import live_stream as ls
-from mask_detector import config
+from conftest import needs_chromium, needs_model
 
-MODEL = config.MODELS_DIR / config.TFLITE_MODEL_NAME
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not ls.CHROMIUM.exists(), reason=f"{ls.CHROMIUM} missing: apt-get install -y chromium"
-    ),
-    pytest.mark.skipif(not MODEL.is_file(), reason=f"{MODEL} not trained yet"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_chromium, needs_model]
 
 
 def test_live_page_streams_labels_and_stops(tmp_path: Path) -> None:
     if ls.netns_available():
-        node = f"{Path(__file__).resolve()}::test_live_page_streams_labels_and_stops"
-        cmd = [sys.executable, "-m", "pytest", node, "-q", "-x", "-p", "no:cacheprovider"]
-        proc = subprocess.run(
-            ls.netns_command(cmd),
-            cwd=config.REPO_ROOT,
-            env={**os.environ, ls.ENV_IN_NETNS: "1"},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
-        assert " passed" in proc.stdout, proc.stdout[-3000:]
+        ls.run_test_in_netns(__file__, "test_live_page_streams_labels_and_stops")
         return
     stream_and_stop(tmp_path)
 

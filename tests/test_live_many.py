@@ -14,49 +14,25 @@ or ten minutes of one with the server's memory traced.
 from __future__ import annotations
 
 import itertools
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from benchmarks import live_stream as ls
-from mask_detector import config
+from conftest import needs_chromium, needs_model
 
-MODEL = config.MODELS_DIR / config.TFLITE_MODEL_NAME
 SESSIONS = 3
 #: Lines a healthy server log never has: Python tracebacks, asyncio's "Exception in callback",
 #: "Task exception was never retrieved", LiveProcessor's "live frame processing failed".
 LOG_PROBLEM = re.compile(r"Traceback|Exception in |exception was never|processing failed")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not ls.CHROMIUM.exists(), reason=f"{ls.CHROMIUM} missing: apt-get install -y chromium"
-    ),
-    pytest.mark.skipif(not MODEL.is_file(), reason=f"{MODEL} not trained yet"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_chromium, needs_model]
 
 
 def test_three_sessions_stream_at_once_and_stop_independently(tmp_path: Path) -> None:
     if ls.netns_available():
-        node = (
-            f"{Path(__file__).resolve()}::test_three_sessions_stream_at_once_and_stop_independently"
-        )
-        cmd = [sys.executable, "-m", "pytest", node, "-q", "-x", "-p", "no:cacheprovider"]
-        proc = subprocess.run(
-            ls.netns_command(cmd),
-            cwd=config.REPO_ROOT,
-            env={**os.environ, ls.ENV_IN_NETNS: "1"},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
-        assert " passed" in proc.stdout, proc.stdout[-3000:]
+        ls.run_test_in_netns(__file__, "test_three_sessions_stream_at_once_and_stop_independently")
         return
     three_sessions(tmp_path)
 
