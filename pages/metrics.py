@@ -30,7 +30,8 @@ else:
     st.write(
         "Each scenario trained the same MobileNetV2 classifier differently; the one with the best "
         "validation accuracy is shipped. Figures below are on the held-out **test** set "
-        "(precision, recall and F1 averaged over the two classes)."
+        "(precision, recall and F1 averaged over the two classes); the *scene faces* columns "
+        "classify the small, annotated faces of the crowd photos, where the scenarios differ."
     )
     st.dataframe(comparison_rows(reports), hide_index=True)
     if reports.summary:

@@ -93,9 +93,12 @@ def headline_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 def comparison_rows(reports: Reports) -> list[dict[str, Any]]:
     """One row per scenario, test-set figures (macro averages over the two classes)."""
+    # Scene-crop figures are measured at ship time and kept in the summary's comparison rows.
+    scene = {r["scenario"]: r for r in (reports.summary or {}).get("comparison", [])}
     rows = []
     for name, m in reports.scenarios.items():
         test = m["test"]
+        crops = scene.get(name, {})
         rows.append(
             {
                 "scenario": name + (" (shipped)" if name == reports.shipped else ""),
@@ -105,6 +108,8 @@ def comparison_rows(reports: Reports) -> list[dict[str, Any]]:
                 "F1": pct(macro(test, "f1")),
                 "AUC": "n/a" if test.get("roc_auc") is None else f"{test['roc_auc']:.3f}",
                 "val accuracy": pct(m["val"]["accuracy"]) if "val" in m else "n/a",
+                "scene faces: accuracy": pct(crops.get("scene_crop_accuracy")),
+                "scene faces: No-mask recall": pct(crops.get("scene_crop_without_mask_recall")),
                 "epochs": sum(len(h.get("loss", [])) for h in m.get("history", {}).values()),
                 "train time (s)": m.get("train_seconds"),
             }
