@@ -181,6 +181,10 @@ def test_metrics_page_renders_every_scenario():
     for name, m in reports.scenarios.items():
         row = table[table["scenario"].str.startswith(name)].iloc[0]
         assert row["accuracy"] == pct(m["test"]["accuracy"])
+    shipped_rows = {r["scenario"]: r for r in reports.summary["comparison"]}
+    for name, r in shipped_rows.items():
+        row = table[table["scenario"].str.startswith(name)].iloc[0]
+        assert row["scene faces: No-mask recall"] == pct(r["scene_crop_without_mask_recall"])
     assert f"{reports.shipped} (shipped)" in table["scenario"].tolist()
     text = texts(at)
     for m in reports.scenarios.values():
