@@ -26,7 +26,8 @@ from typing import Any, Protocol
 import av
 import numpy as np
 
-from .detection import Detection
+from .config import LABELS
+from .detection import Detection, count_labels
 
 log = logging.getLogger(__name__)
 
@@ -117,12 +118,11 @@ class LiveStats:
     def update(self, detections: Sequence[Detection], dropped: int = 0) -> None:
         """Record one processed frame and the frames skipped to get to it."""
         now = self._clock()
-        with_mask = sum(d.label == "with_mask" for d in detections)
+        counts = count_labels(detections)
         with self._lock:
             self._times.append(now)
             self._prune(now)
-            self._with_mask = with_mask
-            self._without_mask = len(detections) - with_mask
+            self._with_mask, self._without_mask = (counts[label] for label in LABELS)
             self._frames += 1
             self._dropped += dropped
             if self._first is None:

@@ -17,6 +17,8 @@ import av
 import cv2
 import numpy as np
 
+from .config import LABELS
+from .detection import count_labels
 from .errors import MaskDetectorError
 from .pipeline import MaskDetector
 
@@ -191,8 +193,9 @@ def _transcode(
             if bgr.shape[1] != result.width or bgr.shape[0] != result.height:
                 bgr = cv2.resize(bgr, (result.width, result.height), interpolation=cv2.INTER_AREA)
             annotated, faces = md.process(bgr)
-            result.with_mask.append(sum(f.label == "with_mask" for f in faces))
-            result.without_mask.append(sum(f.label == "without_mask" for f in faces))
+            counts = count_labels(faces)
+            result.with_mask.append(counts[LABELS[0]])
+            result.without_mask.append(counts[LABELS[1]])
             encoded = av.VideoFrame.from_ndarray(annotated, format="bgr24")
             encoded.pts = result.frames
             result.frames += 1

@@ -10,15 +10,14 @@ import csv
 import io
 import json
 import logging
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
 import numpy as np
 
-from ..config import DISPLAY_NAMES, LABELS
-from ..detection import Detection
+from ..config import DISPLAY_NAMES
+from ..detection import Detection, count_labels
 from ..errors import MaskDetectorError
 from ..imageio import read_image
 from ..pipeline import MaskDetector
@@ -49,8 +48,7 @@ class ImageResult:
 
     def counts(self) -> dict[str, int]:
         """Faces per label, every label present (0 when none)."""
-        found = Counter(f.label for f in self.faces)
-        return {label: found[label] for label in LABELS}
+        return count_labels(self.faces)
 
     def rows(self) -> list[dict[str, Any]]:
         """One table row per face, with the box split into columns."""

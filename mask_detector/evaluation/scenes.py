@@ -29,8 +29,8 @@ from ..imageio import read_image
 IOU_THRESHOLD = 0.3
 #: Classes annotated in scenes-dev. The third is reported on its own: the classifier has no
 #: such class, so it is scored as neither with_mask nor without_mask.
-SCENE_CLASSES: tuple[str, str, str] = ("with_mask", "without_mask", "mask_weared_incorrect")
 INCORRECT = "mask_weared_incorrect"
+SCENE_CLASSES: tuple[str, ...] = (*LABELS, INCORRECT)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 DetectFn = Callable[[np.ndarray], Sequence[Detection]]

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..config import METRICS_NAME
+from ..config import LABELS, METRICS_NAME
 
 SCENES_NAME = "scenes.json"
 
@@ -15,17 +15,21 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2%}"
 
 
+def _recalls(report: dict[str, Any]) -> str:
+    return ", ".join(f"{c} recall {_pct(report['per_class'][c]['recall'])}" for c in LABELS)
+
+
 def _scenario_rows(metrics: dict[str, Any]) -> list[str]:
     rows = [
-        "| scenario | val acc | test acc | with_mask P / R / F1 | without_mask P / R / F1 "
-        "| ROC AUC | scene crops: acc (without_mask R) | epochs | train s |",
+        "| scenario | val acc | test acc | "
+        + "".join(f"{c} P / R / F1 | " for c in LABELS)
+        + f"ROC AUC | scene crops: acc ({LABELS[1]} R) | epochs | train s |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in metrics["comparison"]:
         mark = " (shipped)" if r["scenario"] == metrics["shipped_scenario"] else ""
         prf = [
-            " / ".join(_pct(r[f"{c}_{k}"]) for k in ("precision", "recall", "f1"))
-            for c in ("with_mask", "without_mask")
+            " / ".join(_pct(r[f"{c}_{k}"]) for k in ("precision", "recall", "f1")) for c in LABELS
         ]
         rows.append(
             f"| {r['scenario']}{mark} | {_pct(r['val_accuracy'])} | "
@@ -39,25 +43,23 @@ def _scenario_rows(metrics: dict[str, Any]) -> list[str]:
 
 def _scene_rows(scenes: dict[str, Any]) -> list[str]:
     rows = [
-        "| detector | faces found (recall) | with_mask | without_mask | precision "
-        "| label accuracy on found faces |",
+        "| detector | faces found (recall) | "
+        + "".join(f"{c} | " for c in LABELS)
+        + "precision | label accuracy on found faces |",
         "|---|---|---|---|---|---|",
     ]
     for name, r in scenes.items():
         per = r["recall_per_class"]
         rows.append(
             f"| {name} | {r['found']}/{r['faces']} ({_pct(r['recall'])}) | "
-            f"{_pct(per.get('with_mask'))} | {_pct(per.get('without_mask'))} | "
-            f"{_pct(r['precision'])} | {_pct(r['label_accuracy'])} |"
+            + "".join(f"{_pct(per.get(c))} | " for c in LABELS)
+            + f"{_pct(r['precision'])} | {_pct(r['label_accuracy'])} |"
         )
     crops = next(iter(scenes.values()))["crop_classification"]
-    per = crops["per_class"]
     rows.append("")
     rows.append(
         f"Classifier alone on the {crops['n']} annotated scene faces (padded crops of the "
-        f"true boxes, no detector): accuracy {_pct(crops['accuracy'])}, with_mask recall "
-        f"{_pct(per['with_mask']['recall'])}, without_mask recall "
-        f"{_pct(per['without_mask']['recall'])}."
+        f"true boxes, no detector): accuracy {_pct(crops['accuracy'])}, {_recalls(crops)}."
     )
     return rows
 
@@ -90,17 +92,15 @@ def write_model_card(models_dir: Path) -> Path:
         "groups are dealt to train / validation / test (70 / 15 / 15, stratified, seed 42); the "
         "manifest is `split.json`.",
         "",
-        "| part | with_mask | without_mask |",
+        "| part | " + " | ".join(LABELS) + " |",
         "|---|---|---|",
         *[
-            f"| {p} | {s.get('with_mask', 0)} | {s.get('without_mask', 0)} |"
+            f"| {p} | " + " | ".join(str(s.get(c, 0)) for c in LABELS) + " |"
             for p, s in sizes.items()
         ],
         "",
         "## Test results (leak-free test split)",
-        f"Accuracy **{_pct(test['accuracy'])}** on {test['n']} images; with_mask recall "
-        f"{_pct(test['per_class']['with_mask']['recall'])}, without_mask recall "
-        f"{_pct(test['per_class']['without_mask']['recall'])}; ROC AUC "
+        f"Accuracy **{_pct(test['accuracy'])}** on {test['n']} images; {_recalls(test)}; ROC AUC "
         f"{scenario['test_roc_auc']:.4f}. Confusion matrix (rows true, columns predicted, "
         f"{', '.join(test['labels'])}): {test['confusion_matrix']}.",
         "",

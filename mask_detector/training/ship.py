@@ -10,7 +10,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from ..config import KERAS_MODEL_NAME, METRICS_NAME, TFLITE_MODEL_NAME, scenes_dir
+from ..config import KERAS_MODEL_NAME, LABELS, METRICS_NAME, TFLITE_MODEL_NAME, scenes_dir
 from ..errors import MaskDetectorError
 from ..evaluation.crops import scene_face_crops
 from ..evaluation.metrics import classification_report
@@ -77,7 +77,7 @@ def comparison_table(
                 "train_seconds": m["train_seconds"],
                 "scene_crop_accuracy": crops["accuracy"] if crops else None,
                 "scene_crop_without_mask_recall": (
-                    crops["per_class"]["without_mask"]["recall"] if crops else None
+                    crops["per_class"][LABELS[1]]["recall"] if crops else None
                 ),
             }
         )
