@@ -43,23 +43,16 @@ st.caption(
     f"{len(good)} of {len(results)} image(s) processed, "
     f"{sum(len(r.faces) for r in good)} face(s) found."
 )
-cols = st.columns(2)
-cols[0].download_button(
-    "All results (CSV)",
-    results_csv(results),
-    file_name="mask_results.csv",
-    mime="text/csv",
-    key="all_csv",
-    on_click="ignore",
-)
-cols[1].download_button(
-    "All results (JSON)",
-    results_json(results),
-    file_name="mask_results.json",
-    mime="application/json",
-    key="all_json",
-    on_click="ignore",
-)
+exports = (("CSV", results_csv, "text/csv"), ("JSON", results_json, "application/json"))
+for col, (kind, export, mime) in zip(st.columns(len(exports)), exports, strict=True):
+    col.download_button(
+        f"All results ({kind})",
+        export(results),
+        file_name=f"mask_results.{kind.lower()}",
+        mime=mime,
+        key=f"all_{kind.lower()}",
+        on_click="ignore",
+    )
 for i, result in enumerate(results):
     st.divider()
     image_result(result, key=str(i))
