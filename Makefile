@@ -1,7 +1,7 @@
 # Quick start: `make app` (set up .venv, start the app) and `make test` (set up .venv, run tests).
 # Both install the exact versions of the lock files; `make lock` remakes them from the ranges in
 # requirements.txt / requirements-dev.txt. Another interpreter or place for the virtualenv:
-# `make test PYTHON=python3.12 VENV=/tmp/venv312`.
+# `make test PYTHON=python3.12 VENV=.venv312`.
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
