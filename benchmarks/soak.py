@@ -17,7 +17,8 @@ every --interval seconds. Prints:
 * the 1-minute load average seen during the run (other work on the machine slows the figures).
 
 Everything stays on 127.0.0.1 (loopback ICE, no STUN/TURN), inside `unshare -n` where permitted,
-exactly as benchmarks/live_stream.py. Not a CI test: tests/test_live_many.py is the short version.
+exactly as benchmarks/live_stream.py (both use benchmarks/harness.py). Not a CI test:
+tests/test_live_many.py is the short version.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import live_stream as ls
+from benchmarks import harness
 
 
 def load_average() -> float:
@@ -92,21 +93,21 @@ def soak(
     max_growth: float,
     workdir: Path,
 ) -> SoakResult:
-    clip = ls.write_y4m(workdir / "face.y4m", ls.clip_frames())
-    with ls.app_server(workdir) as server, ls.browser_pages(clip, sessions) as pages:
+    clip = harness.write_y4m(workdir / "face.y4m", harness.clip_frames())
+    with harness.app_server(workdir) as server, harness.browser_pages(clip, sessions) as pages:
         for page in pages:
-            ls.open_live_page(page, server)
+            harness.open_live_page(page, server)
         rss_before = server.rss_mib()
         for page in pages:
-            ls.click(page, "START")
-        firsts = [ls.wait_for_first_frame(page, timeout_ms=90_000) for page in pages]
+            harness.click(page, "START")
+        firsts = [harness.wait_for_first_frame(page, timeout_ms=90_000) for page in pages]
         t0 = time.monotonic()
-        reads: list[list[ls.LiveText]] = [[f] for f in firsts]
+        reads: list[list[harness.LiveText]] = [[f] for f in firsts]
         samples: list[Sample] = []
 
         def sample() -> None:
             now = time.monotonic() - t0
-            texts = [ls.read_live_text(page, now * 1000) for page in pages]
+            texts = [harness.read_live_text(page, now * 1000) for page in pages]
             for got, text in zip(reads, texts, strict=True):
                 got.append(text)
             samples.append(
@@ -123,24 +124,24 @@ def soak(
         while time.monotonic() - t0 < duration:
             pages[0].wait_for_timeout(min(interval, duration - (time.monotonic() - t0)) * 1000)
             sample()
-        problems = [ls.page_problems(page) for page in pages]
+        problems = [harness.page_problems(page) for page in pages]
 
         stop_ok: bool | None = None
         if sessions > 1:
-            ls.click(pages[0], "STOP")
-            pages[0].get_by_text(ls.STOPPED_RE).wait_for(timeout=30_000)
+            harness.click(pages[0], "STOP")
+            pages[0].get_by_text(harness.STOPPED_RE).wait_for(timeout=30_000)
             pages[0].wait_for_timeout(1500)
-            before = [ls.read_live_text(page) for page in pages]
+            before = [harness.read_live_text(page) for page in pages]
             pages[0].wait_for_timeout(5000)
-            after = [ls.read_live_text(page) for page in pages]
+            after = [harness.read_live_text(page) for page in pages]
             stop_ok = after[0].stopped_frames == before[0].stopped_frames is not None and all(
                 (a.frames or 0) > (b.frames or 0)
                 for a, b in zip(after[1:], before[1:], strict=True)
             )
         for page in pages[1 if sessions > 1 else 0 :]:
-            ls.click(page, "STOP")
+            harness.click(page, "STOP")
         for page in pages:
-            page.get_by_text(ls.STOPPED_RE).wait_for(timeout=30_000)
+            page.get_by_text(harness.STOPPED_RE).wait_for(timeout=30_000)
         log = server.log.read_text(errors="replace")
 
     per_session = []
@@ -173,7 +174,7 @@ def soak(
         sessions=sessions,
         duration_s=samples[-1].t_s,
         warmup_s=warm.t_s,
-        in_netns=bool(os.environ.get(ls.ENV_IN_NETNS)),
+        in_netns=bool(os.environ.get(harness.ENV_IN_NETNS)),
         rss_before_start_mib=round(rss_before, 1),
         rss_after_warmup_mib=warm.rss_mib,
         rss_final_mib=samples[-1].rss_mib,
@@ -222,14 +223,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-netns", action="store_true", help="do not use unshare -n")
     parser.add_argument("--json", type=Path, help="also write the result here as JSON")
     args = parser.parse_args(argv)
-    if not ls.CHROMIUM.exists():
-        print(f"{ls.CHROMIUM} not found: apt-get install -y chromium", file=sys.stderr)
+    if not harness.CHROMIUM.exists():
+        print(f"{harness.CHROMIUM} not found: apt-get install -y chromium", file=sys.stderr)
         return 2
-    if not args.no_netns and ls.netns_available():
-        cmd = ls.netns_command(
+    if not args.no_netns and harness.netns_available():
+        cmd = harness.netns_command(
             [sys.executable, str(Path(__file__).resolve()), *(argv or sys.argv[1:])]
         )
-        return subprocess.run(cmd, env={**os.environ, ls.ENV_IN_NETNS: "1"}).returncode
+        return subprocess.run(cmd, env={**os.environ, harness.ENV_IN_NETNS: "1"}).returncode
     warmup = min(args.warmup, args.duration / 3)
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
         result = soak(

@@ -32,15 +32,23 @@ FRAME_SIZE = (640, 480)
 WARMUP = 5
 
 
-def astronaut_tile() -> np.ndarray:
-    """A real face with some shoulders (scikit-image's astronaut), BGR, ~200 px wide."""
+def astronaut() -> np.ndarray:
+    """scikit-image's astronaut: a real 512x512 photo with one frontal face, as BGR.
+
+    The sample photo of the benchmarks, and of the tests (they know where its face is).
+    """
     try:
         from skimage import data
     except ImportError:
         raise SystemExit(
             "the benchmark uses scikit-image's sample photo: pip install scikit-image"
         ) from None
-    face = np.ascontiguousarray(data.astronaut()[:, :, ::-1])[10:300, 110:340]
+    return np.ascontiguousarray(data.astronaut()[:, :, ::-1])
+
+
+def astronaut_tile() -> np.ndarray:
+    """A real face with some shoulders (the astronaut's), BGR, ~200 px wide."""
+    face = astronaut()[10:300, 110:340]
     return cv2.resize(face, (200, 252), interpolation=cv2.INTER_AREA)
 
 

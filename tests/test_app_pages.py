@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 
 import cv2
 import numpy as np
@@ -13,7 +12,7 @@ import streamlit
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from conftest import needs_model, small_video
+from helpers import FixedClassifier, encode, make_zip, needs_model, small_video
 from mask_detector import config
 from mask_detector.app.reports import load_reports, pct
 from mask_detector.app.results import GENERIC_ERROR, process_upload, results_csv, results_json
@@ -25,20 +24,9 @@ METRICS = config.MODELS_DIR / config.METRICS_NAME
 needs_metrics = pytest.mark.skipif(not METRICS.is_file(), reason=f"{METRICS} not written yet")
 
 
-class FixedClassifier:
-    """Every face is "with_mask" at 90%: page logic is tested without depending on a model."""
-
-    def classify(self, faces):
-        return np.tile([[0.9, 0.1]], (len(faces), 1))
-
-
 @pytest.fixture(scope="module")
 def fake_md() -> MaskDetector:
     return MaskDetector(make_detector("haar"), FixedClassifier())  # type: ignore[arg-type]
-
-
-def encode(image: np.ndarray, ext: str = ".png") -> bytes:
-    return cv2.imencode(ext, image)[1].tobytes()
 
 
 def open_page(page: str | None = None) -> AppTest:
@@ -223,18 +211,10 @@ def test_metrics_page_scene_results(tmp_path, monkeypatch):
     assert table["recall"].tolist() == ["50.0%", "85.0%"]
 
 
-def zip_of(entries: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, data in entries.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
-
-
 @needs_model
 def test_metrics_page_evaluates_an_archive(astronaut_bgr, masked_astronaut_bgr):
     crop = np.s_[40:180, 150:300]
-    good = zip_of(
+    good = make_zip(
         {
             "set/with_mask/a.png": encode(masked_astronaut_bgr[crop]),
             "set/without_mask/b.png": encode(astronaut_bgr[crop]),
@@ -245,7 +225,7 @@ def test_metrics_page_evaluates_an_archive(astronaut_bgr, masked_astronaut_bgr):
     assert not at.exception and not at.error
     accuracy = next(m for m in at.metric if m.label == "Accuracy")
     assert accuracy.value in {"0.0%", "50.0%", "100.0%"}
-    bad = zip_of({"holiday/a.png": encode(astronaut_bgr)})
+    bad = make_zip({"holiday/a.png": encode(astronaut_bgr)})
     at.file_uploader(key="eval_zip").set_value(("bad.zip", bad, "application/zip")).run()
     assert not at.exception
     assert "bad.zip" in at.error[0].value and "with_mask" in at.error[0].value

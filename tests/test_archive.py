@@ -7,33 +7,13 @@ import stat
 import zipfile
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
-from conftest import needs_model
+from helpers import FixedClassifier, encode, make_zip, needs_model
 from mask_detector.errors import DatasetError
 from mask_detector.evaluation import archive
 from mask_detector.evaluation.archive import evaluate_archive, extract_zip
-
-
-class FixedClassifier:
-    """Says "with_mask" for every face: the archive logic needs no real model."""
-
-    def classify(self, faces):
-        return np.tile([[0.9, 0.1]], (len(faces), 1))
-
-
-def png(image: np.ndarray) -> bytes:
-    return cv2.imencode(".png", image)[1].tobytes()
-
-
-def make_zip(entries: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, data in entries.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +21,7 @@ def faces(astronaut_bgr, masked_astronaut_bgr, astronaut_face_box):
     """Face crops with some margin, as the training data shows them."""
     x, y, w, h = astronaut_face_box
     crop = np.s_[max(0, y - 20) : y + h + 20, max(0, x - 20) : x + w + 20]
-    return {"mask": png(masked_astronaut_bgr[crop]), "nomask": png(astronaut_bgr[crop])}
+    return {"mask": encode(masked_astronaut_bgr[crop]), "nomask": encode(astronaut_bgr[crop])}
 
 
 def test_nested_folder_aliases_and_junk(faces, tmp_path):

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import MODEL, needs_model
+from helpers import MODEL, needs_model, pil_bytes
 from mask_detector import config
 from mask_detector.cli import main
 from mask_detector.config import LABELS
@@ -59,12 +59,6 @@ def md() -> MaskDetector:
 # ---------------------------------------------------------------------------- fixture makers
 
 
-def encode(im: Image.Image, fmt: str, **kw) -> bytes:
-    buf = io.BytesIO()
-    im.save(buf, fmt, **kw)
-    return buf.getvalue()
-
-
 def _chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
@@ -89,7 +83,7 @@ def blank_png(width: int, height: int) -> bytes:
 
 def jpeg_claiming(width: int, height: int) -> bytes:
     """A small JPEG whose frame header claims width x height pixels."""
-    data = bytearray(encode(Image.new("RGB", (16, 16), (90, 90, 90)), "JPEG"))
+    data = bytearray(pil_bytes(Image.new("RGB", (16, 16), (90, 90, 90)), "JPEG"))
     sof = data.index(b"\xff\xc0")
     data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
     return bytes(data)
@@ -101,14 +95,14 @@ def photo(astronaut_bgr: np.ndarray) -> Image.Image:
 
 
 def png_with_bad_header_crc(astronaut_bgr: np.ndarray) -> bytes:
-    data = bytearray(encode(photo(astronaut_bgr), "PNG"))
+    data = bytearray(pil_bytes(photo(astronaut_bgr), "PNG"))
     ihdr = data.index(b"IHDR")
     data[ihdr + 17] ^= 0xFF  # the IHDR chunk's CRC
     return bytes(data)
 
 
 def png_with_bad_idat_crc(astronaut_bgr: np.ndarray) -> bytes:
-    data = bytearray(encode(photo(astronaut_bgr), "PNG"))
+    data = bytearray(pil_bytes(photo(astronaut_bgr), "PNG"))
     idat = data.index(b"IDAT")
     length = int.from_bytes(data[idat - 4 : idat], "big")
     data[idat + 4 + length] ^= 0xFF  # the first IDAT chunk's CRC; the zlib data is intact
@@ -121,18 +115,18 @@ def exif_rotated_jpeg(astronaut_bgr: np.ndarray) -> bytes:
     stored = photo(astronaut_bgr).transpose(Image.Transpose.ROTATE_90)
     exif = Image.Exif()
     exif[0x0112] = 6
-    return encode(stored, "JPEG", quality=95, exif=exif.tobytes())
+    return pil_bytes(stored, "JPEG", quality=95, exif=exif.tobytes())
 
 
 def palette_with_transparency(astronaut_bgr: np.ndarray) -> bytes:
     im = photo(astronaut_bgr).quantize(64)
-    return encode(im, "PNG", transparency=0)
+    return pil_bytes(im, "PNG", transparency=0)
 
 
 def animated_gif(astronaut_bgr: np.ndarray) -> bytes:
     first = photo(astronaut_bgr)
     second = Image.new("RGB", first.size, (0, 0, 0))
-    return encode(first, "GIF", save_all=True, append_images=[second], duration=100, loop=0)
+    return pil_bytes(first, "GIF", save_all=True, append_images=[second], duration=100, loop=0)
 
 
 def rgba_with_transparency(astronaut_bgr: np.ndarray) -> bytes:
@@ -140,23 +134,23 @@ def rgba_with_transparency(astronaut_bgr: np.ndarray) -> bytes:
     alpha = np.full(im.size[::-1], 255, np.uint8)
     alpha[:, :50] = 0  # a transparent left strip
     im.putalpha(Image.fromarray(alpha))
-    return encode(im, "PNG")
+    return pil_bytes(im, "PNG")
 
 
 def sixteen_bit_png(astronaut_bgr: np.ndarray) -> bytes:
     grey = np.asarray(photo(astronaut_bgr).convert("L"), np.uint16) * 257
-    return encode(Image.fromarray(grey), "PNG")
+    return pil_bytes(Image.fromarray(grey), "PNG")
 
 
 # Good files: name -> (maker, expected (height, width)). Each must read and run through detect.
 GOOD: dict[str, tuple[Callable[[np.ndarray], bytes], tuple[int, int]]] = {
     "sixteen_bit.png": (sixteen_bit_png, (400, 512)),
-    "grey.jpg": (lambda a: encode(photo(a).convert("L"), "JPEG"), (400, 512)),
+    "grey.jpg": (lambda a: pil_bytes(photo(a).convert("L"), "JPEG"), (400, 512)),
     "rgba.png": (rgba_with_transparency, (400, 512)),
     "palette.png": (palette_with_transparency, (400, 512)),
-    "cmyk.jpg": (lambda a: encode(photo(a).convert("CMYK"), "JPEG"), (400, 512)),
+    "cmyk.jpg": (lambda a: pil_bytes(photo(a).convert("CMYK"), "JPEG"), (400, 512)),
     "animated.gif": (animated_gif, (400, 512)),
-    "one_pixel.png": (lambda a: encode(Image.new("RGB", (1, 1), (9, 99, 199)), "PNG"), (1, 1)),
+    "one_pixel.png": (lambda a: pil_bytes(Image.new("RGB", (1, 1), (9, 99, 199)), "PNG"), (1, 1)),
     "exif_rotated.jpg": (exif_rotated_jpeg, (400, 512)),
     "idat_crc.png": (png_with_bad_idat_crc, (400, 512)),
 }
@@ -171,7 +165,7 @@ BAD: dict[str, tuple[Callable[[np.ndarray], bytes], type[Exception], tuple[str, 
         ("not an image", "JPEG, PNG"),
     ),
     "truncated.jpg": (
-        lambda a: encode(photo(a), "JPEG")[:5000],
+        lambda a: pil_bytes(photo(a), "JPEG")[:5000],
         InvalidImageError,
         ("damaged or truncated",),
     ),
@@ -262,7 +256,7 @@ def test_animated_gif_gives_the_first_frame(catalogue):
 
 
 def test_cmyk_colours_survive():
-    red = encode(Image.new("CMYK", (8, 8), (0, 255, 255, 0)), "JPEG")
+    red = pil_bytes(Image.new("CMYK", (8, 8), (0, 255, 255, 0)), "JPEG")
     assert np.abs(read_image(red)[4, 4].astype(int) - (0, 0, 255)).max() < 10
 
 
@@ -617,7 +611,7 @@ def test_cli_evaluate_skips_unreadable_files_among_good_ones(tmp_path, capsys, a
     bad = {
         "empty.jpg": b"",
         "page.jpg": b"<html></html>",
-        "cut.jpg": encode(Image.fromarray(face), "JPEG")[:300],
+        "cut.jpg": pil_bytes(Image.fromarray(face), "JPEG")[:300],
     }
     make_dataset(
         tmp_path,

@@ -4,7 +4,7 @@ import argparse
 
 import pytest
 
-from conftest import needs_model
+from helpers import needs_model
 from mask_detector.benchmark import collect, format_table, make_frame
 from mask_detector.detectors import make_detector
 

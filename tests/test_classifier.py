@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import needs_model, needs_shared
+from helpers import needs_model, needs_shared
 from mask_detector import config
 from mask_detector.classifier import MaskClassifier
 from mask_detector.data.split import Split

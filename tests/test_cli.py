@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import needs_model, needs_shared
+from helpers import needs_model, needs_shared
 from mask_detector import config
 from mask_detector.cli import main
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import needs_shared
+from helpers import needs_shared
 from mask_detector import config
 from mask_detector.data.dataset import LoadReport, class_of_folder, iter_images, list_samples
 from mask_detector.data.dedup import group_near_duplicates, hamming_matrix, phash

@@ -10,7 +10,7 @@ import urllib.request
 import numpy as np
 import pytest
 
-from conftest import needs_shared
+from helpers import needs_shared
 from mask_detector import config
 from mask_detector.detectors import (
     DETECTORS,

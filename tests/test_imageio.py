@@ -1,17 +1,10 @@
-import io
-
 import numpy as np
 import pytest
 from PIL import Image
 
+from helpers import pil_bytes
 from mask_detector.errors import ImageTooLargeError, InvalidImageError
 from mask_detector.imageio import as_bgr, read_image
-
-
-def encode(im: Image.Image, fmt: str, **kw) -> bytes:
-    buf = io.BytesIO()
-    im.save(buf, fmt, **kw)
-    return buf.getvalue()
 
 
 @pytest.fixture
@@ -22,7 +15,7 @@ def rgb() -> Image.Image:
 
 
 def test_reads_as_bgr(rgb):
-    out = read_image(encode(rgb, "PNG"))
+    out = read_image(pil_bytes(rgb, "PNG"))
     assert out.shape == (40, 60, 3) and out.dtype == np.uint8
     assert tuple(out[0, 0]) == (0, 0, 255)  # red in BGR
 
@@ -30,31 +23,31 @@ def test_reads_as_bgr(rgb):
 @pytest.mark.parametrize("mode", ["L", "RGBA", "P", "CMYK", "1", "LA"])
 def test_every_mode_becomes_three_channels(rgb, mode):
     fmt = "JPEG" if mode == "CMYK" else "PNG"
-    out = read_image(encode(rgb.convert(mode), fmt))
+    out = read_image(pil_bytes(rgb.convert(mode), fmt))
     assert out.shape == (40, 60, 3)
 
 
 def test_transparent_pixels_become_white():
     im = Image.new("RGBA", (8, 8), (0, 0, 0, 0))
-    assert read_image(encode(im, "PNG"))[0, 0].tolist() == [255, 255, 255]
+    assert read_image(pil_bytes(im, "PNG"))[0, 0].tolist() == [255, 255, 255]
 
 
 def test_sixteen_bit_png_is_scaled_not_clipped():
     arr = np.full((10, 10), 65535, np.uint16)
-    out = read_image(encode(Image.fromarray(arr), "PNG"))
+    out = read_image(pil_bytes(Image.fromarray(arr), "PNG"))
     assert out.max() == 255 and out.min() == 255
 
 
 def test_exif_orientation_is_applied(rgb):
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90° clockwise on display
-    out = read_image(encode(rgb, "JPEG", exif=exif.tobytes()))
+    out = read_image(pil_bytes(rgb, "JPEG", exif=exif.tobytes()))
     assert out.shape == (60, 40, 3)
 
 
 def test_animated_gif_gives_first_frame(rgb):
     frames = [rgb, rgb.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
-    data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:])
+    data = pil_bytes(frames[0], "GIF", save_all=True, append_images=frames[1:])
     assert read_image(data).shape == (40, 60, 3)
 
 
@@ -71,13 +64,13 @@ def test_bad_bytes(data, words):
 
 
 def test_truncated_jpeg(rgb):
-    data = encode(rgb.resize((400, 400)), "JPEG")
+    data = pil_bytes(rgb.resize((400, 400)), "JPEG")
     with pytest.raises(InvalidImageError, match="damaged or truncated"):
         read_image(data[: len(data) // 2])
 
 
 def test_png_with_bad_crc(rgb):
-    data = bytearray(encode(rgb, "PNG"))
+    data = bytearray(pil_bytes(rgb, "PNG"))
     idat = data.index(b"IDAT")
     data[idat + 6] ^= 0xFF  # corrupt the compressed data, leaving the CRC stale
     with pytest.raises(InvalidImageError):
@@ -86,7 +79,7 @@ def test_png_with_bad_crc(rgb):
 
 def test_decompression_bomb_refused_from_header():
     # A 20000x20000 PNG compresses to a few hundred kB; refusing it must not decode it.
-    data = encode(Image.new("L", (20000, 20000)), "PNG")
+    data = pil_bytes(Image.new("L", (20000, 20000)), "PNG")
     with pytest.raises(ImageTooLargeError, match="megapixels"):
         read_image(data)
 
@@ -97,7 +90,7 @@ def test_missing_file(tmp_path):
 
 
 def test_tiny_image():
-    assert read_image(encode(Image.new("RGB", (1, 1)), "PNG")).shape == (1, 1, 3)
+    assert read_image(pil_bytes(Image.new("RGB", (1, 1)), "PNG")).shape == (1, 1, 3)
 
 
 @pytest.mark.parametrize(

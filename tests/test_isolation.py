@@ -13,12 +13,11 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import needs_model, small_video
+from helpers import encode, needs_model, small_video
 from mask_detector import config
 
 APP = str(config.REPO_ROOT / "app.py")
@@ -44,10 +43,6 @@ def session(page: str) -> AppTest:
     return at
 
 
-def png(image: np.ndarray) -> bytes:
-    return cv2.imencode(".png", image)[1].tobytes()
-
-
 def held_results(at: AppTest) -> list[str]:
     return [slot for slot in RESULT_SLOTS if slot in at.session_state]
 
@@ -56,7 +51,7 @@ def test_photos_of_one_session_are_not_seen_by_another(astronaut_bgr, private_tm
     alice = session("pages/upload.py")
     bob = session("pages/upload.py")
     alice.file_uploader(key="upload_files").set_value(
-        [("alice.png", png(astronaut_bgr), "image/png")]
+        [("alice.png", encode(astronaut_bgr), "image/png")]
     ).run()
     assert not alice.exception and [s.value for s in alice.subheader] == ["alice.png"]
     assert held_results(alice) == ["_upload_results"]
@@ -68,7 +63,9 @@ def test_photos_of_one_session_are_not_seen_by_another(astronaut_bgr, private_tm
     assert held_results(bob) == []
 
     flipped = np.ascontiguousarray(astronaut_bgr[:, ::-1])
-    bob.file_uploader(key="upload_files").set_value([("bob.png", png(flipped), "image/png")]).run()
+    bob.file_uploader(key="upload_files").set_value(
+        [("bob.png", encode(flipped), "image/png")]
+    ).run()
     assert [s.value for s in bob.subheader] == ["bob.png"]
     results = bob.session_state["_upload_results"]
     assert [r.name for r in results.values()] == ["bob.png"]
@@ -110,8 +107,8 @@ def test_archive_of_one_session_is_not_seen_by_another_and_files_are_removed(
     crop = np.s_[40:180, 150:300]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("with_mask/a.png", png(masked_astronaut_bgr[crop]))
-        zf.writestr("without_mask/b.png", png(astronaut_bgr[crop]))
+        zf.writestr("with_mask/a.png", encode(masked_astronaut_bgr[crop]))
+        zf.writestr("without_mask/b.png", encode(astronaut_bgr[crop]))
     alice = session("pages/metrics.py")
     bob = session("pages/metrics.py")
     alice.file_uploader(key="eval_zip").set_value(("alice.zip", buf.getvalue(), "application/zip"))

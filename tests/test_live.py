@@ -15,12 +15,11 @@ import av
 import numpy as np
 import pytest
 
+from helpers import MODEL, needs_model
 from mask_detector import config, live
 from mask_detector.detection import Detection
 from mask_detector.live import LiveProcessor, LiveSnapshot, LiveStats
 
-MODEL = config.MODELS_DIR / config.TFLITE_MODEL_NAME
-needs_model = pytest.mark.skipif(not MODEL.is_file(), reason=f"{MODEL} not trained yet")
 PAGE = str(config.REPO_ROOT / "pages" / "live.py")
 
 MASK = Detection((0, 0, 10, 10), "with_mask", 0.9)

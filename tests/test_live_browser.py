@@ -12,29 +12,26 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import live_stream as ls
-from conftest import needs_chromium, needs_model
+from benchmarks import harness
+from helpers import browser_test
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_chromium, needs_model]
+pytestmark = browser_test
 
 
-def test_live_page_streams_labels_and_stops(tmp_path: Path) -> None:
-    if ls.netns_available():
-        ls.run_test_in_netns(__file__, "test_live_page_streams_labels_and_stops")
-        return
-    stream_and_stop(tmp_path)
+def test_live_page_streams_labels_and_stops(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    harness.run_isolated(request.node.nodeid, stream_and_stop, tmp_path)
 
 
 def stream_and_stop(workdir: Path) -> None:
-    clip = ls.write_y4m(workdir / "face.y4m", ls.clip_frames(seconds=4.0))
-    with ls.app_server(workdir) as server, ls.browser_page(clip, workdir) as page:
-        ls.open_live_page(page, server)
-        ls.click(page, "START")
-        first = ls.wait_for_first_frame(page, timeout_ms=60_000)
+    clip = harness.write_y4m(workdir / "face.y4m", harness.clip_frames(seconds=4.0))
+    with harness.app_server(workdir) as server, harness.browser_page(clip, workdir) as page:
+        harness.open_live_page(page, server)
+        harness.click(page, "START")
+        first = harness.wait_for_first_frame(page, timeout_ms=60_000)
         samples = [first]
         for _ in range(8):
             page.wait_for_timeout(1000)
-            samples.append(ls.read_live_text(page))
+            samples.append(harness.read_live_text(page))
         playing = samples[-1]
 
         # Processed frames keep coming, at a real rate, and the page reports the face.
@@ -42,18 +39,18 @@ def stream_and_stop(workdir: Path) -> None:
         assert max(s.fps or 0.0 for s in samples) >= 3.0, samples
         assert any(s.with_mask + s.without_mask >= 1 for s in samples), samples
         # The annotated video comes back to the browser at the camera's size.
-        assert ls.output_video_size(page) == ls.CLIP_SIZE
+        assert harness.output_video_size(page) == harness.CLIP_SIZE
 
-        ls.click(page, "STOP")
-        page.get_by_text(ls.STOPPED_RE).wait_for(timeout=30_000)
+        harness.click(page, "STOP")
+        page.get_by_text(harness.STOPPED_RE).wait_for(timeout=30_000)
         page.wait_for_timeout(500)  # a frame in flight at STOP may still be counted
-        stopped = ls.read_live_text(page).stopped_frames
+        stopped = harness.read_live_text(page).stopped_frames
         assert stopped is not None and stopped >= playing.frames
         # The status refreshes every second: a processor still running would raise the count.
         page.wait_for_timeout(3000)
-        after = ls.read_live_text(page)
+        after = harness.read_live_text(page)
         assert after.stopped_frames == stopped, after
         assert after.fps is None
-        ls.component(page).get_by_role("button", name="START").wait_for(timeout=10_000)
+        harness.component(page).get_by_role("button", name="START").wait_for(timeout=10_000)
         log = server.log_tail(20_000)
     assert "Traceback" not in log, log

@@ -19,38 +19,37 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import live_stream as ls
-from conftest import needs_chromium, needs_model
+from benchmarks import harness
+from helpers import browser_test
 
 SESSIONS = 3
 #: Lines a healthy server log never has: Python tracebacks, asyncio's "Exception in callback",
 #: "Task exception was never retrieved", LiveProcessor's "live frame processing failed".
 LOG_PROBLEM = re.compile(r"Traceback|Exception in |exception was never|processing failed")
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_chromium, needs_model]
+pytestmark = browser_test
 
 
-def test_three_sessions_stream_at_once_and_stop_independently(tmp_path: Path) -> None:
-    if ls.netns_available():
-        ls.run_test_in_netns(__file__, "test_three_sessions_stream_at_once_and_stop_independently")
-        return
-    three_sessions(tmp_path)
+def test_three_sessions_stream_at_once_and_stop_independently(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    harness.run_isolated(request.node.nodeid, three_sessions, tmp_path)
 
 
-def frames(pages: list, texts: list[list[ls.LiveText]]) -> None:
+def frames(pages: list, texts: list[list[harness.LiveText]]) -> None:
     """Read every page's live text once, appending to its history."""
     for page, history in zip(pages, texts, strict=True):
-        history.append(ls.read_live_text(page))
+        history.append(harness.read_live_text(page))
 
 
 def three_sessions(workdir: Path) -> None:
-    clip = ls.write_y4m(workdir / "face.y4m", ls.clip_frames(seconds=4.0))
-    with ls.app_server(workdir) as server, ls.browser_pages(clip, SESSIONS) as pages:
+    clip = harness.write_y4m(workdir / "face.y4m", harness.clip_frames(seconds=4.0))
+    with harness.app_server(workdir) as server, harness.browser_pages(clip, SESSIONS) as pages:
         for page in pages:
-            ls.open_live_page(page, server)
+            harness.open_live_page(page, server)
         for page in pages:
-            ls.click(page, "START")
-        texts = [[ls.wait_for_first_frame(page, timeout_ms=90_000)] for page in pages]
+            harness.click(page, "START")
+        texts = [[harness.wait_for_first_frame(page, timeout_ms=90_000)] for page in pages]
 
         # All three keep receiving processed frames: every counter grows between readings.
         for _ in range(3):
@@ -61,11 +60,11 @@ def three_sessions(workdir: Path) -> None:
             assert all(b > a for a, b in itertools.pairwise(counts)), (i, history)
             assert counts[-1] >= counts[0] + 10, (i, history)
             assert any(t.with_mask + t.without_mask for t in history), (i, history)
-        assert [ls.page_problems(page) for page in pages] == [[]] * SESSIONS
+        assert [harness.page_problems(page) for page in pages] == [[]] * SESSIONS
 
         # STOP on session 1: its counter freezes, sessions 2 and 3 stream on.
-        ls.click(pages[0], "STOP")
-        pages[0].get_by_text(ls.STOPPED_RE).wait_for(timeout=30_000)
+        harness.click(pages[0], "STOP")
+        pages[0].get_by_text(harness.STOPPED_RE).wait_for(timeout=30_000)
         pages[0].wait_for_timeout(1500)  # a frame in flight at STOP may still be counted
         frames(pages, texts)
         stopped = [h[-1] for h in texts]
@@ -77,13 +76,13 @@ def three_sessions(workdir: Path) -> None:
         for i in (1, 2):
             assert after[i].fps is not None, (i + 1, after[i])
             assert (after[i].frames or 0) > (stopped[i].frames or 0), (i + 1, stopped[i], after[i])
-        ls.component(pages[0]).get_by_role("button", name="START").wait_for(timeout=10_000)
-        assert [ls.page_problems(page) for page in pages] == [[]] * SESSIONS
+        harness.component(pages[0]).get_by_role("button", name="START").wait_for(timeout=10_000)
+        assert [harness.page_problems(page) for page in pages] == [[]] * SESSIONS
 
         for page in pages[1:]:
-            ls.click(page, "STOP")
+            harness.click(page, "STOP")
         for page in pages[1:]:
-            ls.component(page).get_by_role("button", name="START").wait_for(timeout=10_000)
+            harness.component(page).get_by_role("button", name="START").wait_for(timeout=10_000)
         pages[0].wait_for_timeout(1000)  # the server closes both connections
         log = server.log.read_text(errors="replace")
     problems = [line for line in log.splitlines() if LOG_PROBLEM.search(line)]

@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from conftest import MODEL, YUNET, draw_mask, needs_model, needs_yunet
+from helpers import ASTRONAUT_FACE_BOX, MODEL, YUNET, draw_mask, needs_model, needs_yunet
+from mask_detector.benchmark import astronaut
 from mask_detector.config import LABELS
 from mask_detector.detection import Detection
 from mask_detector.detectors import HaarDetector, YuNetDetector, clip_box
@@ -45,20 +46,13 @@ class RandomClassifier:
         return np.stack([p, 1.0 - p], axis=1).reshape(-1, len(LABELS))
 
 
-def _astronaut() -> np.ndarray:
-    from skimage import data
-
-    return np.ascontiguousarray(data.astronaut()[:, :, ::-1])
-
-
-ASTRONAUT = _astronaut()
-FACE_BOX = (177, 66, 95, 95)
-MASKED = draw_mask(ASTRONAUT, FACE_BOX)
+ASTRONAUT = astronaut()
+MASKED = draw_mask(ASTRONAUT, ASTRONAUT_FACE_BOX)
 
 
 def face_image(width: int, height: int, margin: float, masked: bool, shift: float) -> np.ndarray:
     """The astronaut's head with `margin` x face size around it, resized to width x height."""
-    x, y, w, h = FACE_BOX
+    x, y, w, h = ASTRONAUT_FACE_BOX
     pad = round(margin * w)
     dx = round(shift * pad)
     x0, y0 = max(0, x - pad + dx), max(0, y - pad)

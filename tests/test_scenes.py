@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import needs_shared
+from helpers import needs_shared
 from mask_detector import config
 from mask_detector.detection import Detection
 from mask_detector.detectors import HaarDetector

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import needs_shared
+from helpers import needs_shared
 from mask_detector import config
 from mask_detector.classifier import MaskClassifier
 from mask_detector.data.split import Split

@@ -8,13 +8,11 @@ import av
 import numpy as np
 import pytest
 
-from mask_detector import config, video
+from helpers import needs_model
+from mask_detector import video
 from mask_detector.detection import Detection
 from mask_detector.errors import MaskDetectorError
 from mask_detector.video import InvalidVideoError, output_codec, process_video
-
-MODEL = config.MODELS_DIR / config.TFLITE_MODEL_NAME
-needs_model = pytest.mark.skipif(not MODEL.is_file(), reason=f"{MODEL} not trained yet")
 
 
 class OneFace:

@@ -1,0 +1,104 @@
+"""What several test files share: skip markers for optional files, stand-ins, files made in code.
+
+Fixtures live in conftest.py, where pytest finds them; everything else is imported from here.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from benchmarks.harness import CHROMIUM
+from mask_detector import config
+
+SHARED = config.shared_dir()
+needs_shared = pytest.mark.skipif(
+    not (SHARED / "datasets").is_dir(),
+    reason=f"shared data not found at {SHARED} (set {config.ENV_SHARED})",
+)
+#: The shipped classifier; tests that need it name it explicitly (conftest clears the env var).
+MODEL = config.MODELS_DIR / config.TFLITE_MODEL_NAME
+needs_model = pytest.mark.skipif(not MODEL.is_file(), reason=f"{MODEL} not trained yet")
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: apt-get install -y chromium"
+)
+#: A real browser streaming to a real app server: slow, and needs the model and Chromium.
+browser_test = [pytest.mark.browser, pytest.mark.slow, needs_chromium, needs_model]
+YUNET = config.yunet_model_path()
+needs_yunet = pytest.mark.skipif(
+    YUNET is None or not YUNET.is_file(), reason="YuNet ONNX file not found"
+)
+
+#: Where the astronaut's face is in `benchmark.astronaut()`, as Haar finds it: (x, y, w, h).
+ASTRONAUT_FACE_BOX = (177, 66, 95, 95)
+
+
+class FixedClassifier:
+    """Every face is the first label at 90%: app and archive logic tested without a model."""
+
+    def classify(self, faces: list[np.ndarray]) -> np.ndarray:
+        row = np.full(len(config.LABELS), 0.1 / (len(config.LABELS) - 1), np.float32)
+        row[0] = 0.9
+        return np.tile(row, (len(faces), 1))
+
+
+def draw_mask(face_bgr: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """A surgical-mask-like light-blue shape over the lower half of the face in `box`."""
+    out = face_bgr.copy()
+    x, y, w, h = box
+    pts = np.array(
+        [
+            [x + w * 0.05, y + h * 0.5],
+            [x + w * 0.95, y + h * 0.5],
+            [x + w * 0.85, y + h * 0.95],
+            [x + w * 0.15, y + h * 0.95],
+        ],
+        np.int32,
+    )
+    cv2.fillPoly(out, [pts], (235, 206, 135))
+    for k in range(3):
+        yy = int(y + h * (0.6 + 0.1 * k))
+        cv2.line(out, (int(x + w * 0.15), yy), (int(x + w * 0.85), yy), (200, 170, 110), 2)
+    return out
+
+
+def encode(image: np.ndarray, ext: str = ".png") -> bytes:
+    """A BGR array as the bytes of an image file (OpenCV's encoder for `ext`)."""
+    return cv2.imencode(ext, image)[1].tobytes()
+
+
+def pil_bytes(im: Image.Image, fmt: str, **kw: object) -> bytes:
+    """A Pillow image saved as `fmt` (Pillow's options, e.g. exif=...), in memory."""
+    buf = io.BytesIO()
+    im.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def make_zip(entries: dict[str, bytes]) -> bytes:
+    """A zip archive holding `entries` (member name -> bytes), in memory."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def small_video(image: np.ndarray, frames: int = 3) -> bytes:
+    """An MPEG-4 clip of `frames` copies of `image` (5 fps), made in memory."""
+    import av
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as out:
+        stream = out.add_stream("mpeg4", rate=5)
+        stream.width, stream.height, stream.pix_fmt = image.shape[1], image.shape[0], "yuv420p"
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return buf.getvalue()
