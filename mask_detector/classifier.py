@@ -60,22 +60,18 @@ class MaskClassifier:
             self._interpreter.allocate_tensors()
             self._batch = n
 
-    def predict(self, batch: np.ndarray) -> np.ndarray:
-        """Probabilities (N, len(LABELS)) for a batch prepared by `preprocess_faces`."""
-        with self._lock:
-            return self._run(batch)
-
     def classify(self, faces: Sequence[np.ndarray]) -> np.ndarray:
-        """Probabilities for BGR uint8 face crops; the input buffer is reused frame after frame."""
+        """Probabilities (N, len(LABELS)) for BGR uint8 face crops, in one interpreter call.
+
+        The crops go through `preprocess_faces` into an input buffer reused frame after frame.
+        """
+        if len(faces) == 0:
+            return np.empty((0, len(LABELS)), np.float32)
         with self._lock:
             if len(faces) > len(self._buffer):
                 self._buffer = np.empty((len(faces), *self._buffer.shape[1:]), np.float32)
-            return self._run(preprocess_faces(faces, out=self._buffer))
-
-    def _run(self, batch: np.ndarray) -> np.ndarray:
-        if len(batch) == 0:
-            return np.empty((0, len(LABELS)), np.float32)
-        self._resize(len(batch))
-        self._interpreter.set_tensor(self._input, np.ascontiguousarray(batch))
-        self._interpreter.invoke()
-        return np.array(self._interpreter.get_tensor(self._output))
+            batch = preprocess_faces(faces, out=self._buffer)
+            self._resize(len(batch))
+            self._interpreter.set_tensor(self._input, np.ascontiguousarray(batch))
+            self._interpreter.invoke()
+            return np.array(self._interpreter.get_tensor(self._output))

@@ -73,9 +73,8 @@ def test_litert_agrees_with_keras(classifier, held_back):
     keras = pytest.importorskip("keras")
     model = keras.models.load_model(KERAS)
     images = [read_image(s.path) for s in held_back]
-    batch = preprocess_faces(images)
-    reference = model.predict(batch, verbose=0)
-    fast = classifier.predict(batch)
+    reference = model.predict(preprocess_faces(images), verbose=0)
+    fast = classifier.classify(images)
     assert (reference.argmax(1) == fast.argmax(1)).all()
     assert np.abs(reference - fast).max() < 1e-3
 

@@ -50,6 +50,9 @@ def test_box_iou_and_nms():
     assert box_iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
     assert box_iou((0, 0, 10, 10), (10, 0, 10, 10)) == 0.0
     assert box_iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
+    assert box_iou((0, 0, 10, 10), (0, 5, 10, 10)) == pytest.approx(50 / 150)
+    assert box_iou((0, 0, 10, 10), (20, 20, 5, 5)) == 0.0
+    assert box_iou((0, 0, 0, 0), (0, 0, 0, 0)) == 0.0
     keep = non_max_suppression([(0, 0, 10, 10), (1, 1, 10, 10), (2, 2, 4, 4), (50, 50, 8, 8)])
     assert sorted(keep) == [0, 3]
     assert non_max_suppression([]) == []

@@ -1,4 +1,4 @@
-"""Scene evaluation: VOC parsing, IoU, one-to-one matching and the report."""
+"""Scene evaluation: VOC parsing, one-to-one matching and the report (IoU: test_detectors)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from mask_detector import config
 from mask_detector.detection import Detection
 from mask_detector.detectors import HaarDetector
 from mask_detector.errors import DatasetError
-from mask_detector.evaluation.scenes import evaluate_scenes, iou, load_annotations, match_boxes
+from mask_detector.evaluation.scenes import evaluate_scenes, load_annotations, match_boxes
 
 VOC = """<annotation>
   <filename>{name}</filename>
@@ -45,13 +45,6 @@ def test_load_annotations_rejects_bad_xml(tmp_path, text):
     path.write_text(text)
     with pytest.raises(DatasetError):
         load_annotations(path)
-
-
-def test_iou():
-    assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
-    assert iou((0, 0, 10, 10), (20, 20, 5, 5)) == 0.0
-    assert iou((0, 0, 10, 10), (0, 5, 10, 10)) == pytest.approx(50 / 150)
-    assert iou((0, 0, 0, 0), (0, 0, 0, 0)) == 0.0
 
 
 def test_match_is_one_to_one_and_greedy():

@@ -91,14 +91,6 @@ class YuNetDetector:
         return [b for b in clip_boxes(boxes, (height, width)) if min(b[2], b[3]) >= self.min_face]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def ensure_yunet_model(explicit: str | Path | None = None, download: bool = True) -> Path:
     """Path of a YuNet ONNX file, downloading it into the cache once if allowed.
 

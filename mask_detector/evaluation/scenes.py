@@ -61,11 +61,6 @@ def load_annotations(path: str | Path) -> list[tuple[str, Box]]:
     return faces
 
 
-def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    return box_iou(a, b)
-
-
 def match_boxes(
     detections: Sequence[Sequence[float]],
     truths: Sequence[Sequence[float]],
