@@ -17,7 +17,11 @@ from .preprocess import crop_faces
 
 
 class MaskDetector:
-    """Detector + classifier. Safe to share between threads (the classifier holds a lock)."""
+    """Face detector + mask classifier.
+
+    Safe to share between threads: the face detector and the classifier each hold a lock around
+    their model, and this class keeps no per-call state.
+    """
 
     def __init__(
         self, detector: FaceDetector, classifier: MaskClassifier, min_confidence: float = 0.0
@@ -57,7 +61,9 @@ class MaskDetector:
 
         Boxes are ints inside the image (w, h >= 1); InvalidImageError for any other array.
         """
-        bgr = as_bgr(image)
+        return self._detect_bgr(as_bgr(image))
+
+    def _detect_bgr(self, bgr: np.ndarray) -> list[Detection]:
         boxes = self.detector.detect(bgr)
         if not boxes:
             return []
@@ -74,6 +80,8 @@ class MaskDetector:
         return annotate(as_bgr(image), detections)
 
     def process(self, image: np.ndarray) -> tuple[np.ndarray, list[Detection]]:
-        """Detect and draw in one step: what a video frame needs."""
-        detections = self.detect(image)
-        return self.annotate(image, detections), detections
+        """Detect and draw in one step: what a video frame needs (the image is checked and
+        converted to BGR once, for both)."""
+        bgr = as_bgr(image)
+        detections = self._detect_bgr(bgr)
+        return annotate(bgr, detections), detections

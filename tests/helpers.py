@@ -1,12 +1,17 @@
-"""What several test files share: skip markers for optional files, stand-ins, files made in code.
+"""What several test files share: skip markers, stand-ins, files made in code, a thread runner.
 
 Fixtures live in conftest.py, where pytest finds them; everything else is imported from here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import threading
 import zipfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -33,6 +38,9 @@ YUNET = config.yunet_model_path()
 needs_yunet = pytest.mark.skipif(
     YUNET is None or not YUNET.is_file(), reason="YuNet ONNX file not found"
 )
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 #: Where the astronaut's face is in `benchmark.astronaut()`, as Haar finds it: (x, y, w, h).
 ASTRONAUT_FACE_BOX = (177, 66, 95, 95)
@@ -102,3 +110,20 @@ def small_video(image: np.ndarray, frames: int = 3) -> bytes:
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
     return buf.getvalue()
+
+
+def from_threads(call: Callable[[T], U], items: Sequence[T], threads: int = 4) -> list[U]:
+    """`call(item)` for every item on `threads` threads, in order of `items`.
+
+    The threads meet at a barrier before each call, so the calls overlap as much as they can
+    (what a race needs to show itself); a last round with fewer items than threads waits 1 s.
+    """
+    together = threading.Barrier(threads)
+
+    def overlapping(item: T) -> U:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            together.wait(timeout=1)
+        return call(item)
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(overlapping, items))

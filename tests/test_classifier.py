@@ -6,13 +6,14 @@ import sys
 import numpy as np
 import pytest
 
-from helpers import needs_model, needs_shared
+from helpers import MODEL, from_threads, needs_model, needs_shared
 from mask_detector import config
 from mask_detector.classifier import MaskClassifier
 from mask_detector.data.split import Split
 from mask_detector.errors import ModelLoadError
 from mask_detector.evaluation.classify import evaluate_samples
 from mask_detector.imageio import read_image
+from mask_detector.pipeline import MaskDetector
 from mask_detector.preprocess import preprocess_faces
 
 KERAS = config.MODELS_DIR / config.KERAS_MODEL_NAME
@@ -77,6 +78,26 @@ def test_litert_agrees_with_keras(classifier, held_back):
     fast = classifier.classify(images)
     assert (reference.argmax(1) == fast.argmax(1)).all()
     assert np.abs(reference - fast).max() < 1e-3
+
+
+@needs_model
+def test_one_pipeline_is_safe_to_share_between_threads(astronaut_bgr, masked_astronaut_bgr):
+    """Four threads through one MaskDetector (one face detector, one interpreter) get, frame
+    for frame, the faces, labels, confidences and drawing each frame gets alone."""
+    pipeline = MaskDetector.load(MODEL)
+    frames = [
+        astronaut_bgr,
+        masked_astronaut_bgr,
+        astronaut_bgr[:400, 50:450],
+        masked_astronaut_bgr[::2, ::2],
+    ]
+    alone = [pipeline.process(frame) for frame in frames]
+    assert all(faces for _, faces in alone)
+    order = [k % len(frames) for k in range(80)]
+    together = from_threads(lambda k: pipeline.process(frames[k]), order)
+    for k, (annotated, faces) in zip(order, together, strict=True):
+        assert faces == alone[k][1]
+        assert np.array_equal(annotated, alone[k][0])
 
 
 def test_missing_model_file(tmp_path):

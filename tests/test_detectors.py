@@ -7,10 +7,11 @@ import io
 import urllib.error
 import urllib.request
 
+import cv2
 import numpy as np
 import pytest
 
-from helpers import needs_shared
+from helpers import from_threads, needs_shared, needs_yunet
 from mask_detector import config
 from mask_detector.detectors import (
     DETECTORS,
@@ -206,3 +207,18 @@ def test_yunet_boxes_inside_odd_images(shape, astronaut_bgr):
 def test_clip_box_rejects_non_finite():
     assert clip_box((float("inf"), 0, 5, 5), 10, 10) is None
     assert clip_box((0, float("nan"), 5, 5), 10, 10) is None
+
+
+@pytest.mark.parametrize("name", ["haar", pytest.param("yunet", marks=needs_yunet)])
+def test_one_detector_is_safe_to_share_between_threads(name, astronaut_bgr):
+    """Frames of five sizes from four threads at once give the boxes each frame gives alone.
+
+    Unguarded, OpenCV's cascade raises and YuNet crashes or runs at another frame's input size.
+    """
+    detector = make_detector(name)
+    frames = [cv2.resize(astronaut_bgr, (s, s * 3 // 4)) for s in (512, 384, 640, 300, 800)]
+    alone = [detector.detect(frame) for frame in frames]
+    assert all(alone)  # the face is found at every size, so wrong boxes would show
+    order = [k % len(frames) for k in range(120)]
+    together = from_threads(lambda k: detector.detect(frames[k]), order)
+    assert together == [alone[k] for k in order]

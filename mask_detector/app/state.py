@@ -12,8 +12,8 @@ Use on a page::
 ModelLoadError / DetectorUnavailableError). The classifier is loaded once per process and the face
 detector once per (name, min_face), both with st.cache_resource; the MaskDetector returned is a
 cheap wrapper, so build one per run (or per frame) instead of keeping it in session state. The
-objects are shared by every session and thread: the classifier has its own lock, the cached face
-detector is wrapped in one here, so call `detect` freely from a webrtc callback thread.
+objects are shared by every session and thread, which is safe: the classifier and each face
+detector hold their own lock, so call `detect` freely from a webrtc callback thread.
 
 The sidebar keeps its values when the user moves between pages: widget state is dropped by
 Streamlit when a page without the widget runs, so each value is mirrored in a plain session-state
@@ -22,17 +22,14 @@ key (the documented "retain statefulness when changing pages" pattern).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TypeVar
 
-import numpy as np
 import streamlit as st
 
 from ..classifier import MaskClassifier
 from ..config import default_model_path
-from ..detection import Box
 from ..detectors import FaceDetector, make_detector, yunet_available
 from ..errors import ModelLoadError
 from ..pipeline import MaskDetector
@@ -66,28 +63,14 @@ class Settings:
     min_face: int = DEFAULT_MIN_FACE
 
 
-class _LockedDetector:
-    """A shared face detector behind a lock: OpenCV detectors keep per-call state (input size)."""
-
-    def __init__(self, inner: FaceDetector) -> None:
-        self._inner = inner
-        self._lock = threading.Lock()
-        self.name: str = inner.name
-        self.min_face: int = inner.min_face
-
-    def detect(self, image: np.ndarray) -> list[Box]:
-        with self._lock:
-            return self._inner.detect(image)
-
-
 @st.cache_resource(show_spinner="Loading the mask classifier...")
 def _classifier(model_path: str) -> MaskClassifier:
     return MaskClassifier(model_path)
 
 
 @st.cache_resource(show_spinner="Loading the face detector...")
-def _face_detector(name: str, min_face: int) -> _LockedDetector:
-    return _LockedDetector(make_detector(name, min_face=min_face))
+def _face_detector(name: str, min_face: int) -> FaceDetector:
+    return make_detector(name, min_face=min_face)
 
 
 def load_classifier() -> MaskClassifier:

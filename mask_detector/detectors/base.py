@@ -25,7 +25,8 @@ class FaceDetector(Protocol):
 
     `detect` returns integer (x, y, w, h) boxes clipped to the image, each with w, h >= 1.
     `min_face` is the smallest face side reported, in original-image pixels; callers may set it
-    between frames.
+    between frames. One detector may be shared by several threads (a server's sessions): each
+    implementation guards its OpenCV model, which keeps per-call state, with its own lock.
     """
 
     name: str

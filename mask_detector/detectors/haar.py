@@ -9,6 +9,7 @@ YuNet is the detector to use when recall on masked faces matters.
 from __future__ import annotations
 
 import math
+import threading
 
 import cv2
 import numpy as np
@@ -27,6 +28,8 @@ WINDOW = 20
 
 class HaarDetector:
     """Haar cascade on a downscaled, grey copy of the frame; boxes mapped back and clipped.
+
+    Thread-safe: the cascade runs under a lock (the grey copy is made outside it).
 
     Defaults, chosen on scenes-dev and a 640x480 frame on a 2-core CPU:
 
@@ -59,6 +62,7 @@ class HaarDetector:
         self._cascade = cv2.CascadeClassifier(path)
         if self._cascade.empty():
             raise FileNotFoundError(f"OpenCV Haar cascade not found or unreadable: {path}")
+        self._lock = threading.Lock()
         self.min_face = min_face
         self.max_side = max_side
         self.scale_factor = scale_factor
@@ -83,12 +87,13 @@ class HaarDetector:
         min_size = max(WINDOW, math.ceil(self.min_face * scale))
         if min(grey.shape) < min_size:
             return []
-        found = self._cascade.detectMultiScale(
-            grey,
-            scaleFactor=self.scale_factor,
-            minNeighbors=self.min_neighbors,
-            minSize=(min_size, min_size),
-        )
+        with self._lock:  # a cascade is not safe to run from two threads at once
+            found = self._cascade.detectMultiScale(
+                grey,
+                scaleFactor=self.scale_factor,
+                minNeighbors=self.min_neighbors,
+                minSize=(min_size, min_size),
+            )
         if len(found) == 0:
             return []
         boxes = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -34,6 +35,9 @@ _HOW_TO = (
 
 class YuNetDetector:
     """cv2.FaceDetectorYN wrapper: one network, input size set only when the frame size changes.
+
+    Thread-safe: setting the input size and running the network happen together under a lock
+    (a frame of another size in between would run at the wrong size).
 
     * ``score_threshold=0.6``: on scenes-dev opencv_zoo's 0.9 found 14% of faces (precision 1.0),
       0.7 63% (0.95), 0.6 68% (0.91), 0.5 72% (0.85); 0.6 is the knee.
@@ -69,6 +73,7 @@ class YuNetDetector:
         self.min_face = min_face
         self.max_side = max_side
         self._input_size: tuple[int, int] | None = None
+        self._lock = threading.Lock()
 
     def detect(self, image: np.ndarray) -> list[Box]:
         """Face boxes (x, y, w, h) in `image` (HxWx3 uint8 BGR) coordinates, best score first."""
@@ -80,10 +85,11 @@ class YuNetDetector:
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         size = (image.shape[1], image.shape[0])
-        if size != self._input_size:
-            self._net.setInputSize(size)
-            self._input_size = size
-        _, faces = self._net.detect(image)
+        with self._lock:
+            if size != self._input_size:
+                self._net.setInputSize(size)
+                self._input_size = size
+            _, faces = self._net.detect(image)
         if faces is None or len(faces) == 0:
             return []
         faces = faces[np.argsort(-faces[:, 14])]
