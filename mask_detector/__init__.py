@@ -1,8 +1,8 @@
 """Face-mask detection: find faces (Haar or YuNet), label each with_mask / without_mask.
 
 from mask_detector import MaskDetector
-md = MaskDetector.load()
-faces = md.detect(image_bgr)
+pipeline = MaskDetector.load()
+faces = pipeline.detect(image_bgr)
 """
 
 import logging

@@ -74,16 +74,18 @@ def timed(fn: Callable[[], object], runs: int) -> dict[str, float]:
     return {"median_ms": statistics.median(samples), "p90_ms": float(np.percentile(samples, 90))}
 
 
-def bench_detector(md: MaskDetector, frames: dict[int, np.ndarray], runs: int) -> dict[str, Any]:
+def bench_pipeline(
+    pipeline: MaskDetector, frames: dict[int, np.ndarray], runs: int
+) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     for n, frame in frames.items():
-        boxes = md.detector.detect(frame)
+        boxes = pipeline.detector.detect(frame)
         crops = crop_faces(frame, boxes)
         rows[str(n)] = {
             "faces_found": len(boxes),
-            "detect": timed(partial(md.detector.detect, frame), runs),
-            "classify": timed(partial(md.classifier.classify, crops), runs),
-            "pipeline": timed(partial(md.process, frame), runs),
+            "detect": timed(partial(pipeline.detector.detect, frame), runs),
+            "classify": timed(partial(pipeline.classifier.classify, crops), runs),
+            "pipeline": timed(partial(pipeline.process, frame), runs),
         }
     return rows
 
@@ -134,12 +136,12 @@ import sys, time
 t0 = float(sys.argv[1])
 from mask_detector import MaskDetector
 from mask_detector.benchmark import make_frame, memory_mb
-md = MaskDetector.load()
-faces = md.detect(make_frame(1))
+pipeline = MaskDetector.load()
+faces = pipeline.detect(make_frame(1))
 first = time.time() - t0
 frame = make_frame(3)
 for _ in range(200):
-    md.process(frame)
+    pipeline.process(frame)
 print(first, len(faces), *memory_mb(), "tensorflow" in sys.modules)
 """
 
@@ -176,10 +178,10 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
     frames = {n: make_frame(n) for n in (0, 1, 3)}
     classifier = MaskClassifier()
     result: dict[str, Any] = {"frame": list(FRAME_SIZE), "runs": args.runs, "fast": {}}
-    detectors = ["haar"] + (["yunet"] if yunet_available(args.yunet_model)[0] else [])
-    for name in detectors:
-        md = MaskDetector(make_detector(name, yunet_model=args.yunet_model), classifier)
-        result["fast"][name] = bench_detector(md, frames, args.runs)
+    names = ["haar"] + (["yunet"] if yunet_available(args.yunet_model)[0] else [])
+    for name in names:
+        pipeline = MaskDetector(make_detector(name, yunet_model=args.yunet_model), classifier)
+        result["fast"][name] = bench_pipeline(pipeline, frames, args.runs)
     keras_path = Path(args.keras_model or MODELS_DIR / KERAS_MODEL_NAME)
     if not args.no_baseline and keras_path.is_file():
         result["naive"] = bench_naive(keras_path, frames, args.runs)

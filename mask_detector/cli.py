@@ -19,15 +19,16 @@ if TYPE_CHECKING:
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _add_model_options(p: argparse.ArgumentParser, detector: bool = True) -> None:
+def _add_model_options(p: argparse.ArgumentParser, face_detector: bool = True) -> None:
     p.add_argument(
         "--model",
         help=f"LiteRT model file (default: models/{config.TFLITE_MODEL_NAME}"
         f" or ${config.ENV_MODEL})",
     )
-    if detector:
+    if face_detector:
         p.add_argument(
             "--detector",
+            dest="detector_name",
             choices=("haar", "yunet"),
             default="haar",
             help="face detector (default: haar)",
@@ -45,10 +46,10 @@ def _load_pipeline(args: argparse.Namespace, min_confidence: float = 0.0) -> Mas
 
     return MaskDetector.load(
         args.model,
-        args.detector,
+        args.detector_name,
         args.yunet_model,
         min_confidence,
-        download=args.detector == "yunet" and not args.yunet_model,
+        download=args.detector_name == "yunet" and not args.yunet_model,
     )
 
 
@@ -82,7 +83,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     from .imageio import read_image
 
-    md = _load_pipeline(args, args.min_confidence)
+    pipeline = _load_pipeline(args, args.min_confidence)
     failed = 0
     results: list[dict[str, Any]] = []
     written: set[Path] = set()
@@ -105,7 +106,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
             continue
-        faces = md.detect(image)
+        faces = pipeline.detect(image)
         results.append({"file": str(path), "faces": [f.to_dict() for f in faces]})
         if not args.json:
             if not faces:
@@ -114,7 +115,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 x, y, w, h = f.box
                 print(f"{path}: box={x},{y},{w},{h} {f.label} {f.confidence:.3f}")
         if args.out:
-            cv2.imwrite(str(_output_name(Path(args.out), path, written)), md.annotate(image, faces))
+            cv2.imwrite(
+                str(_output_name(Path(args.out), path, written)), pipeline.annotate(image, faces)
+            )
     if args.json:
         print(json.dumps(results, indent=1))
     return 1 if failed else 0
@@ -167,19 +170,19 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
     from .evaluation.scenes import evaluate_scenes
     from .progress import progress_printer
 
-    md = _load_pipeline(args)
+    pipeline = _load_pipeline(args)
     report = evaluate_scenes(
-        args.images_dir, args.annotations_dir, md.detect, progress=progress_printer("scenes")
+        args.images_dir, args.annotations_dir, pipeline.detect, progress=progress_printer("scenes")
     )
-    report["detector"] = args.detector
+    report["detector"] = args.detector_name
     # The classifier alone on the annotated boxes: tells label errors from missed faces.
     report["crop_classification"] = evaluate_scene_crops(
-        md.classifier, args.images_dir, args.annotations_dir
+        pipeline.classifier, args.images_dir, args.annotations_dir
     )
     if args.save:
         path = Path(args.save)
         saved = json.loads(path.read_text()) if path.is_file() else {}
-        saved[args.detector] = report
+        saved[args.detector_name] = report
         path.write_text(json.dumps(saved, indent=1) + "\n")
     if args.json:
         print(json.dumps(report, indent=1))
@@ -188,7 +191,7 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
         f"{k} {v:.1%}" for k, v in report["recall_per_class"].items() if v is not None
     )
     print(
-        f"{args.detector}: {report['found']}/{report['faces']} faces found "
+        f"{args.detector_name}: {report['found']}/{report['faces']} faces found "
         f"(recall {report['recall']:.1%}; {per_class}); precision {report['precision']:.1%}"
     )
     if report.get("label_accuracy") is not None:
@@ -274,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="classify each image of a folder-per-class set as a face")
     p.add_argument("data_dir", metavar="DATA_DIR")
-    _add_model_options(p, detector=False)
+    _add_model_options(p, face_detector=False)
     p.add_argument("--split", metavar="MANIFEST", help="evaluate one part of a saved split")
     p.add_argument("--part", choices=("train", "val", "test"), default="test")
     p.add_argument("--json", action="store_true")
@@ -318,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=str(config.MODELS_DIR))
     p.set_defaults(handler=cmd_ship)
 
-    p = sub.add_parser("card", help="write models/MODEL_CARD.md from the metrics files")
+    p = sub.add_parser("card", help="write models/MODEL_CARD.pipeline from the metrics files")
     p.add_argument("--models-dir", default=str(config.MODELS_DIR))
     p.set_defaults(handler=cmd_card)
 

@@ -160,19 +160,19 @@ class LiveStats:
 class LiveProcessor:
     """streamlit-webrtc video processor (duck-typed: no streamlit import needed here).
 
-    `detector` may be replaced between frames (the page does when the sidebar settings change);
+    `pipeline` may be replaced between frames (the page does when the sidebar settings change);
     the attribute is read once per frame, which is atomic in Python.
     """
 
-    def __init__(self, detector: FrameProcessor, stats: LiveStats | None = None) -> None:
-        self.detector = detector
+    def __init__(self, pipeline: FrameProcessor, stats: LiveStats | None = None) -> None:
+        self.pipeline = pipeline
         self.stats = stats if stats is not None else LiveStats()
         self._error_logged = False
 
     def process_bgr(self, bgr: np.ndarray) -> np.ndarray:
         """Detect, draw and count on one BGR frame; a failure leaves the frame as it was."""
         try:
-            annotated, detections = self.detector.process(bgr)
+            annotated, detections = self.pipeline.process(bgr)
         except Exception:  # one bad frame must not end the stream for the user
             if not self._error_logged:
                 log.exception("live frame processing failed (further failures are counted)")

@@ -2,18 +2,63 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
+from typing import TypeVar, cast
 
 import numpy as np
 
 from .classifier import MaskClassifier
-from .config import LABELS
+from .config import LABELS, default_model_path
 from .detection import Detection
-from .detectors import FaceDetector, make_detector
+from .detectors import DEFAULT_MIN_FACE, FaceDetector, make_detector
 from .draw import annotate
 from .imageio import as_bgr
 from .preprocess import crop_faces
+
+T = TypeVar("T")
+
+_loaded: dict[Hashable, object] = {}
+_loading = threading.Lock()
+
+
+def _load_once(key: Hashable, load: Callable[[], T]) -> T:
+    """`load()` the first time `key` is asked for in this process, the same object after."""
+    with _loading:
+        if key not in _loaded:
+            _loaded[key] = load()
+        return cast(T, _loaded[key])
+
+
+def load_classifier(model: str | Path | None = None, *, shared: bool = False) -> MaskClassifier:
+    """The classifier in `model` (default: the shipped one, or $MASK_DETECTOR_MODEL).
+
+    `shared=True` returns the one this process already loaded from the same file, if any.
+    """
+    path = Path(model) if model else default_model_path()
+    if not shared:
+        return MaskClassifier(path)
+    return _load_once(("classifier", str(path)), lambda: MaskClassifier(path))
+
+
+def load_face_detector(
+    name: str = "haar",
+    *,
+    min_face: int = DEFAULT_MIN_FACE,
+    yunet_model: str | Path | None = None,
+    download: bool = False,
+    shared: bool = False,
+) -> FaceDetector:
+    """`detectors.make_detector`, or with `shared=True` the detector this process already made
+    with the same name, minimum face size and YuNet file, if any."""
+
+    def make() -> FaceDetector:
+        return make_detector(name, yunet_model=yunet_model, min_face=min_face, download=download)
+
+    if not shared:
+        return make()
+    return _load_once(("face detector", name, min_face, str(yunet_model or "")), make)
 
 
 class MaskDetector:
@@ -35,18 +80,31 @@ class MaskDetector:
     def load(
         cls,
         model: str | Path | None = None,
-        detector: str = "haar",
+        detector_name: str = "haar",
         yunet_model: str | Path | None = None,
         min_confidence: float = 0.0,
         download: bool = False,
+        *,
+        min_face: int = DEFAULT_MIN_FACE,
+        shared: bool = False,
     ) -> MaskDetector:
         """The shipped model (or `model`) with the Haar (default) or YuNet face detector.
 
         `download=True` lets a missing YuNet file be fetched (sha256-checked) into the cache.
+        `shared=True` builds it over the classifier and face detector this process already
+        loaded with the same files and settings, loading each only once: what a server with
+        many sessions wants (safe, since each part holds its own lock). The pipeline itself is
+        a cheap wrapper, so make one per use rather than keeping it.
         """
         return cls(
-            make_detector(detector, yunet_model=yunet_model, download=download),
-            MaskClassifier(model),
+            load_face_detector(
+                detector_name,
+                min_face=min_face,
+                yunet_model=yunet_model,
+                download=download,
+                shared=shared,
+            ),
+            load_classifier(model, shared=shared),
             min_confidence,
         )
 

@@ -99,7 +99,7 @@ def _upright(frame: av.VideoFrame) -> np.ndarray:
 def process_video(
     src_path: str | Path,
     dst_path: str | Path,
-    md: MaskDetector,
+    pipeline: MaskDetector,
     progress: Progress | None = None,
     max_seconds: float = MAX_SECONDS,
     max_frames: int = MAX_FRAMES,
@@ -136,7 +136,7 @@ def process_video(
         if not stream.frames and stream.duration and stream.time_base:
             total = min(limit, max(1, int(float(stream.duration * stream.time_base) * fps)))
         return _transcode(
-            source, stream, Path(dst_path), md, fps, limit, total, max_side, progress, name
+            source, stream, Path(dst_path), pipeline, fps, limit, total, max_side, progress, name
         )
 
 
@@ -144,7 +144,7 @@ def _transcode(
     source: av.container.InputContainer,
     stream: av.video.stream.VideoStream,
     dst_path: Path,
-    md: MaskDetector,
+    pipeline: MaskDetector,
     fps: float,
     limit: int,
     total: int,
@@ -192,7 +192,7 @@ def _transcode(
                 break
             if bgr.shape[1] != result.width or bgr.shape[0] != result.height:
                 bgr = cv2.resize(bgr, (result.width, result.height), interpolation=cv2.INTER_AREA)
-            annotated, faces = md.process(bgr)
+            annotated, faces = pipeline.process(bgr)
             counts = count_labels(faces)
             result.with_mask.append(counts[LABELS[0]])
             result.without_mask.append(counts[LABELS[1]])

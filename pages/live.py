@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from mask_detector.app.state import detector_or_stop, sidebar
+from mask_detector.app.state import pipeline_or_stop, sidebar
 from mask_detector.live import SECRETS_KEY, LiveProcessor, LiveStats, rtc_configuration
 
 STATS_KEY = "live_stats"
@@ -51,7 +51,7 @@ st.write(
     "it skips frames instead of falling behind. **STOP** ends the stream."
 )
 
-md = detector_or_stop(settings)
+pipeline = pipeline_or_stop(settings)
 stats: LiveStats = st.session_state.setdefault(STATS_KEY, LiveStats())
 
 try:
@@ -64,7 +64,7 @@ except ValueError as exc:
 def make_processor() -> LiveProcessor:
     """Called by streamlit-webrtc on START: a fresh processor, and the statistics start over."""
     stats.reset()
-    return LiveProcessor(md, stats)
+    return LiveProcessor(pipeline, stats)
 
 
 ctx = webrtc_streamer(
@@ -78,6 +78,6 @@ ctx = webrtc_streamer(
 )
 if ctx.video_processor is not None:
     # New sidebar settings apply to the running stream from its next frame.
-    ctx.video_processor.detector = md
+    ctx.video_processor.pipeline = pipeline
 
 live_status(stats)

@@ -12,10 +12,11 @@ from mask_detector.app.reports import (
     scenes_rows,
     split_rows,
 )
-from mask_detector.app.state import load_classifier, memo, sidebar
+from mask_detector.app.state import memo, sidebar
 from mask_detector.app.views import figure
 from mask_detector.errors import MaskDetectorError
 from mask_detector.evaluation.archive import MAX_FILES, MAX_TOTAL_BYTES, evaluate_archive
+from mask_detector.pipeline import load_classifier
 
 MAX_ZIP_MB = 100
 
@@ -79,7 +80,7 @@ if archive is not None:
         bar = st.progress(0.0, text="Classifying...")
         try:
             return evaluate_archive(
-                load_classifier(),
+                load_classifier(shared=True),
                 archive.getvalue(),
                 progress=lambda i, n: bar.progress(i / n, text=f"Classifying... {i}/{n}"),
             )

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from mask_detector.app.results import results_csv, results_json
-from mask_detector.app.state import detector_or_stop, sidebar
+from mask_detector.app.state import pipeline_or_stop, sidebar
 from mask_detector.app.upload import process_files
 from mask_detector.app.views import image_result
 from mask_detector.imageio import MAX_FILE_BYTES, MAX_PIXELS
@@ -35,8 +35,8 @@ if not files:
     st.info("No image yet.")
     st.stop()
 
-md = detector_or_stop(settings)
-results = process_files(files, settings, md)
+pipeline = pipeline_or_stop(settings)
+results = process_files(files, settings, pipeline)
 
 good = [r for r in results if r.ok]
 st.caption(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from mask_detector.app.state import detector_or_stop, memo, sidebar
+from mask_detector.app.state import memo, pipeline_or_stop, sidebar
 from mask_detector.errors import MaskDetectorError
 from mask_detector.video import MAX_FRAMES, MAX_SECONDS, VideoResult, process_video
 
@@ -27,7 +27,7 @@ if upload is None:
     st.info("No video yet.")
     st.stop()
 
-md = detector_or_stop(settings)
+pipeline = pipeline_or_stop(settings)
 
 
 def run() -> tuple[VideoResult, bytes] | str:
@@ -41,7 +41,7 @@ def run() -> tuple[VideoResult, bytes] | str:
             result = process_video(
                 src,
                 dst,
-                md,
+                pipeline,
                 progress=lambda done, total: bar.progress(
                     min(1.0, done / total), text=f"Processing frames... {done}/{total}"
                 ),

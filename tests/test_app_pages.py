@@ -25,7 +25,7 @@ needs_metrics = pytest.mark.skipif(not METRICS.is_file(), reason=f"{METRICS} not
 
 
 @pytest.fixture(scope="module")
-def fake_md() -> MaskDetector:
+def fake_pipeline() -> MaskDetector:
     return MaskDetector(make_detector("haar"), FixedClassifier())  # type: ignore[arg-type]
 
 
@@ -52,8 +52,8 @@ def texts(at: AppTest) -> str:
 # --- Per-file processing (no Streamlit) ----------------------------------------------------------
 
 
-def test_one_good_file(fake_md, astronaut_bgr):
-    result = process_upload(fake_md, "a.png", encode(astronaut_bgr))
+def test_one_good_file(fake_pipeline, astronaut_bgr):
+    result = process_upload(fake_pipeline, "a.png", encode(astronaut_bgr))
     assert result.ok and result.size == (512, 512)
     assert result.counts()["with_mask"] == len(result.faces) >= 1
     assert result.rows()[0]["label"] == "Mask" and result.rows()[0]["confidence"] == 0.9
@@ -62,7 +62,7 @@ def test_one_good_file(fake_md, astronaut_bgr):
     assert not np.array_equal(decoded, astronaut_bgr)  # boxes were drawn
 
 
-def test_bad_files_among_good_ones(fake_md, astronaut_bgr):
+def test_bad_files_among_good_ones(fake_pipeline, astronaut_bgr):
     jpeg = encode(astronaut_bgr, ".jpg")
     huge = io.BytesIO()
     Image.new("L", (9000, 5000)).save(huge, "PNG")  # 45 MP > MAX_PIXELS; tiny file
@@ -74,7 +74,7 @@ def test_bad_files_among_good_ones(fake_md, astronaut_bgr):
         ("huge.png", huge.getvalue()),
         ("good2.png", encode(astronaut_bgr)),
     ]
-    results = [process_upload(fake_md, name, data) for name, data in files]
+    results = [process_upload(fake_pipeline, name, data) for name, data in files]
     assert [r.ok for r in results] == [True, False, False, False, False, True]
     assert "not an image" in results[1].error
     assert "truncated" in results[2].error
@@ -96,14 +96,14 @@ def csv_rows(data: bytes):
     return csv.DictReader(io.StringIO(data.decode()))
 
 
-def test_exif_orientation_is_respected(fake_md, astronaut_bgr):
+def test_exif_orientation_is_respected(fake_pipeline, astronaut_bgr):
     upright = astronaut_bgr[:, 56:456]  # 400 wide, 512 high
     stored = Image.fromarray(np.ascontiguousarray(np.rot90(upright, 1)[:, :, ::-1]))
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90° clockwise to display"
     buf = io.BytesIO()
     stored.save(buf, "JPEG", exif=exif)
-    result = process_upload(fake_md, "phone.jpg", buf.getvalue())
+    result = process_upload(fake_pipeline, "phone.jpg", buf.getvalue())
     assert result.size == (400, 512)
     assert result.faces  # Haar finds the face only when the photo is upright
 

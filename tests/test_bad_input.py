@@ -49,9 +49,9 @@ class StubClassifier:
 
 
 @pytest.fixture(scope="module")
-def md() -> MaskDetector:
+def pipeline() -> MaskDetector:
     """The real pipeline when a model exists, else Haar with a stub classifier."""
-    if MODEL is not None:
+    if MODEL.is_file():
         return MaskDetector.load(MODEL)
     return MaskDetector(HaarDetector(), StubClassifier())  # type: ignore[arg-type]
 
@@ -200,13 +200,13 @@ def assert_boxes_inside(detections, height: int, width: int) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(GOOD))
-def test_good_files_read_and_detect(catalogue, md, name):
+def test_good_files_read_and_detect(catalogue, pipeline, name):
     image = read_image(catalogue / name)
     assert image.dtype == np.uint8 and image.shape == (*GOOD[name][1], 3)
     assert image.flags.c_contiguous
-    detections = md.detect(image)
+    detections = pipeline.detect(image)
     assert_boxes_inside(detections, *image.shape[:2])
-    assert md.annotate(image, detections).shape == image.shape
+    assert pipeline.annotate(image, detections).shape == image.shape
 
 
 @pytest.mark.parametrize("name", sorted(BAD))
@@ -340,12 +340,12 @@ BAD_ARRAYS = {
 
 @pytest.mark.parametrize("name", sorted(BAD_ARRAYS))
 @pytest.mark.parametrize("method", ["detect", "annotate", "process"])
-def test_bad_arrays_raise_invalid_image_error(md, name, method):
+def test_bad_arrays_raise_invalid_image_error(pipeline, name, method):
     array, words = BAD_ARRAYS[name]
     call = {
-        "detect": lambda: md.detect(array),
-        "annotate": lambda: md.annotate(array, []),
-        "process": lambda: md.process(array),
+        "detect": lambda: pipeline.detect(array),
+        "annotate": lambda: pipeline.annotate(array, []),
+        "process": lambda: pipeline.process(array),
     }[method]
     with pytest.raises(InvalidImageError) as caught:
         call()
@@ -365,12 +365,12 @@ def test_bad_arrays_raise_invalid_image_error(md, name, method):
     ],
     ids=["1x1", "1x1x1", "1x1x3", "1x1x4", "1x3000", "3000x2"],
 )
-def test_degenerate_but_valid_arrays(md, array):
-    assert md.detect(array) == []
-    assert md.annotate(array, []).shape == (*array.shape[:2], 3)
+def test_degenerate_but_valid_arrays(pipeline, array):
+    assert pipeline.detect(array) == []
+    assert pipeline.annotate(array, []).shape == (*array.shape[:2], 3)
 
 
-def test_strided_readonly_and_fortran_arrays(md, astronaut_bgr):
+def test_strided_readonly_and_fortran_arrays(pipeline, astronaut_bgr):
     readonly = astronaut_bgr.copy()
     readonly.setflags(write=False)
     for array in (
@@ -380,9 +380,9 @@ def test_strided_readonly_and_fortran_arrays(md, astronaut_bgr):
         np.asfortranarray(astronaut_bgr),
         readonly,
     ):
-        detections = md.detect(array)
+        detections = pipeline.detect(array)
         assert_boxes_inside(detections, *array.shape[:2])
-        out = md.annotate(array, detections)
+        out = pipeline.annotate(array, detections)
         assert out.shape == array.shape and out.flags.c_contiguous
 
 

@@ -35,7 +35,7 @@ def held_back() -> list:
 def test_inference_does_not_import_tensorflow():
     code = (
         "import sys, numpy as np; from mask_detector import MaskDetector; "
-        "md = MaskDetector.load(); md.detect(np.zeros((64, 64, 3), np.uint8)); "
+        "pipeline = MaskDetector.load(); pipeline.detect(np.zeros((64, 64, 3), np.uint8)); "
         "print('tensorflow' in sys.modules)"
     )
     out = subprocess.run(

@@ -3,7 +3,7 @@ app writes while working (the video page's input and output, the metrics page's 
 live in private temporary folders that are gone once the page has its result, success or error.
 
 Each AppTest is its own Streamlit session (own session state), like two browser tabs; the models
-are shared through st.cache_resource in both cases.
+are shared by both (MaskDetector.load(shared=True)), the results are not.
 """
 
 from __future__ import annotations

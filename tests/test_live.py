@@ -34,8 +34,8 @@ class FakeClock:
         return self.now
 
 
-class FakeDetector:
-    """Records what it saw; optionally slow, like a real detector on a busy CPU."""
+class FakePipeline:
+    """Records what it saw; optionally slow, like a real pipeline on a busy CPU."""
 
     def __init__(self, detections: list[Detection] | None = None, delay: float = 0.0) -> None:
         self.detections = detections if detections is not None else [NO_MASK]
@@ -141,8 +141,7 @@ def test_stats_are_consistent_under_concurrent_writers_and_readers() -> None:
 
 
 def test_recv_draws_on_the_frame_and_counts(astronaut_bgr) -> None:
-    detector = FakeDetector([MASK, NO_MASK, NO_MASK])
-    proc = LiveProcessor(detector)
+    proc = LiveProcessor(FakePipeline([MASK, NO_MASK, NO_MASK]))
     frame = av.VideoFrame.from_ndarray(astronaut_bgr, format="bgr24")
     out = proc.recv(frame)
     assert isinstance(out, av.VideoFrame)
@@ -153,10 +152,10 @@ def test_recv_draws_on_the_frame_and_counts(astronaut_bgr) -> None:
 
 
 def test_recv_queued_processes_only_the_newest_frame() -> None:
-    detector = FakeDetector()
-    proc = LiveProcessor(detector)
+    pipeline = FakePipeline()
+    proc = LiveProcessor(pipeline)
     out = asyncio.run(proc.recv_queued([frame_of(v) for v in (1, 2, 3, 4, 5)]))
-    assert detector.seen == [5]
+    assert pipeline.seen == [5]
     assert len(out) == 1 and out[0].to_ndarray(format="bgr24")[10, 10, 0] == 5
     snap = proc.stats.snapshot()
     assert (snap.frames, snap.dropped) == (1, 4)
@@ -197,13 +196,12 @@ def test_slow_processing_drops_frames_instead_of_lagging() -> None:
 
     lags: list[int] = []
 
-    class Slow(FakeDetector):
+    class Slow(FakePipeline):
         def process(self, image):
             lags.append(produced - int(image[0, 0, 0]))
             return super().process(image)
 
-    detector = Slow(delay=0.05)
-    proc = LiveProcessor(detector)
+    proc = LiveProcessor(Slow(delay=0.05))
 
     async def stream() -> None:
         track = AsyncVideoProcessTrack(Camera(), proc)
@@ -225,10 +223,10 @@ def test_recv_with_the_real_pipeline(astronaut_bgr, masked_astronaut_bgr) -> Non
     """The processor reports what the pipeline finds (accuracy is test_classifier's business)."""
     from mask_detector.pipeline import MaskDetector
 
-    md = MaskDetector.load(MODEL)
-    proc = LiveProcessor(md)
+    pipeline = MaskDetector.load(MODEL)
+    proc = LiveProcessor(pipeline)
     for n, image in enumerate((astronaut_bgr, masked_astronaut_bgr), 1):
-        expected = md.detect(image)
+        expected = pipeline.detect(image)
         out = proc.recv(av.VideoFrame.from_ndarray(image, format="bgr24")).to_ndarray(
             format="bgr24"
         )
@@ -309,13 +307,13 @@ def page_env(monkeypatch):
 
 
 @pytest.fixture
-def fake_pipeline(monkeypatch) -> FakeDetector:
-    """The page with a stand-in detector, so it renders without a trained model."""
+def fake_pipeline(monkeypatch) -> FakePipeline:
+    """The page with a stand-in pipeline, so it renders without a trained model."""
     from mask_detector.app import state
 
-    detector = FakeDetector()
-    monkeypatch.setattr(state, "load_detector", lambda *args: detector)
-    return detector
+    pipeline = FakePipeline()
+    monkeypatch.setattr(state, "load_pipeline", lambda *args: pipeline)
+    return pipeline
 
 
 def _run_page():
@@ -366,7 +364,7 @@ def test_live_page_reports_bad_ice_setting(page_env, fake_pipeline, monkeypatch)
 
 
 @needs_model
-def test_live_page_loads_the_real_detector(page_env) -> None:
+def test_live_page_loads_the_real_pipeline(page_env) -> None:
     at = _run_page()
     assert not at.error
     assert [t.value for t in at.text] == ["Not streaming · press START"]

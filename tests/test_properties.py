@@ -124,71 +124,62 @@ def check_annotated(out: np.ndarray, image: np.ndarray) -> None:
 
 
 @pytest.fixture(scope="module")
-def haar_md() -> MaskDetector:
+def haar_pipeline() -> MaskDetector:
     return MaskDetector(HaarDetector(), RandomClassifier())  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
-def yunet_md() -> MaskDetector:
+def yunet_pipeline() -> MaskDetector:
     return MaskDetector(YuNetDetector(YUNET), RandomClassifier())  # type: ignore[arg-type]
 
 
 @FAST
 @given(image=images())
-def test_haar_detect_any_image(haar_md, image):
+def test_haar_detect_any_image(haar_pipeline, image):
     before = image.copy()
-    detections = haar_md.detect(image)
+    detections = haar_pipeline.detect(image)
     check_detections(detections, image)
     event(f"faces={min(len(detections), 3)}")
-    check_annotated(haar_md.annotate(image, detections), image)
+    check_annotated(haar_pipeline.annotate(image, detections), image)
     assert np.array_equal(image, before)  # the caller's array is never written to
 
 
 @needs_yunet
 @FAST
 @given(image=images())
-def test_yunet_detect_any_image(yunet_md, image):
-    detections = yunet_md.detect(image)
+def test_yunet_detect_any_image(yunet_pipeline, image):
+    detections = yunet_pipeline.detect(image)
     check_detections(detections, image)
     event(f"faces={min(len(detections), 3)}")
-    out, again = yunet_md.process(image)
+    out, again = yunet_pipeline.process(image)
     check_annotated(out, image)
     assert [d.box for d in again] == [d.box for d in detections]
 
 
 @needs_model
 @settings(FAST, max_examples=30)
-@given(image=images(), detector=st.sampled_from(["haar", "yunet"]))
-def test_real_model_detect_any_image(image, detector):
-    if detector == "yunet" and (YUNET is None or not YUNET.is_file()):
-        detector = "haar"
-    md = _real(detector)
-    detections = md.detect(image)
+@given(image=images(), detector_name=st.sampled_from(["haar", "yunet"]))
+def test_real_model_detect_any_image(image, detector_name):
+    if detector_name == "yunet" and (YUNET is None or not YUNET.is_file()):
+        detector_name = "haar"
+    pipeline = MaskDetector.load(MODEL, detector_name, shared=True)
+    detections = pipeline.detect(image)
     check_detections(detections, image)
     for det in detections:
         assert det.confidence >= 0.5  # the argmax of two probabilities
-
-
-_REAL: dict[str, MaskDetector] = {}
-
-
-def _real(detector: str) -> MaskDetector:
-    if detector not in _REAL:
-        _REAL[detector] = MaskDetector.load(MODEL, detector)
-    return _REAL[detector]
 
 
 @pytest.mark.parametrize(
     "width, height, masked",
     [(512, 512, False), (240, 300, False), (1200, 1000, False), (700, 700, True)],
 )
-def test_face_strategy_produces_boxes(haar_md, width, height, masked):
+def test_face_strategy_produces_boxes(haar_pipeline, width, height, masked):
     """The face images the properties draw from really contain detectable faces."""
     image = face_image(width, height, 0.8, masked, 0.0)
-    detector = haar_md
+    pipeline = haar_pipeline
     if masked and YUNET is not None and YUNET.is_file():
-        detector = MaskDetector(YuNetDetector(YUNET), RandomClassifier())  # type: ignore[arg-type]
-    detections = detector.detect(image)
+        pipeline = MaskDetector(YuNetDetector(YUNET), RandomClassifier())  # type: ignore[arg-type]
+    detections = pipeline.detect(image)
     assert detections
     check_detections(detections, image)
 
@@ -216,11 +207,11 @@ def images_with_detections(draw):
 
 @settings(FAST, max_examples=120)
 @given(case=images_with_detections())
-def test_annotate_any_detections(haar_md, case):
+def test_annotate_any_detections(haar_pipeline, case):
     """annotate always returns an HxWx3 uint8 BGR copy, whatever the input's channels."""
     image, detections = case
     before = image.copy()
-    out = haar_md.annotate(image, detections)
+    out = haar_pipeline.annotate(image, detections)
     check_annotated(out, image)
     assert np.array_equal(image, before)
     if detections and image.ndim == 3 and image.shape[2] == 3:

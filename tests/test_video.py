@@ -92,10 +92,10 @@ def test_limits_cut_the_video_and_say_so(clip, tmp_path):
 def test_large_frames_are_scaled_to_even_sizes(tmp_path):
     frames = [np.full((302, 402, 3), 128, np.uint8)] * 2  # 151 px high at half size: odd
     src = write_video(tmp_path / "wide.mp4", frames)
-    md = OneFace()
-    result = process_video(src, tmp_path / "out.mp4", md, max_side=201)
+    pipeline = OneFace()
+    result = process_video(src, tmp_path / "out.mp4", pipeline, max_side=201)
     assert (result.width, result.height) == (200, 150)
-    assert md.shapes == [(150, 200, 3)] * 2
+    assert pipeline.shapes == [(150, 200, 3)] * 2
     assert count_frames(tmp_path / "out.mp4")[2] == (200, 150)
 
 

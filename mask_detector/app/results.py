@@ -85,16 +85,16 @@ class ImageResult:
         }
 
 
-def process_image(md: MaskDetector, name: str, image: np.ndarray) -> ImageResult:
+def process_image(pipeline: MaskDetector, name: str, image: np.ndarray) -> ImageResult:
     """Detect and draw on an already decoded BGR image."""
-    annotated, faces = md.process(image)
+    annotated, faces = pipeline.process(image)
     return ImageResult(name, faces, annotated)
 
 
-def process_upload(md: MaskDetector, name: str, data: bytes) -> ImageResult:
+def process_upload(pipeline: MaskDetector, name: str, data: bytes) -> ImageResult:
     """Decode (EXIF orientation, size limits) and process one file; errors become messages."""
     try:
-        return process_image(md, name, read_image(data))
+        return process_image(pipeline, name, read_image(data))
     except MaskDetectorError as exc:
         # read_image names the source "image"; the user knows it by its file name.
         message = str(exc)

@@ -1,19 +1,18 @@
-"""Settings sidebar and cached models, shared by every page of the Streamlit app.
+"""Settings sidebar and the models behind them, shared by every page of the Streamlit app.
 
 Use on a page::
 
-    from mask_detector.app.state import detector_or_stop, sidebar
+    from mask_detector.app.state import pipeline_or_stop, sidebar
 
-    settings = sidebar()                 # Settings(detector, min_confidence, min_face)
-    md = detector_or_stop(settings)      # MaskDetector, or an st.error + st.stop()
-    annotated, faces = md.process(bgr)
+    settings = sidebar()                    # Settings(detector_name, min_confidence, min_face)
+    pipeline = pipeline_or_stop(settings)   # MaskDetector, or an st.error + st.stop()
+    annotated, faces = pipeline.process(bgr)
 
-`load_detector(name, min_face, min_confidence)` is the same without the error handling (it raises
-ModelLoadError / DetectorUnavailableError). The classifier is loaded once per process and the face
-detector once per (name, min_face), both with st.cache_resource; the MaskDetector returned is a
-cheap wrapper, so build one per run (or per frame) instead of keeping it in session state. The
-objects are shared by every session and thread, which is safe: the classifier and each face
-detector hold their own lock, so call `detect` freely from a webrtc callback thread.
+`load_pipeline(settings)` is the same without the error handling (it raises ModelLoadError /
+DetectorUnavailableError): `MaskDetector.load(..., shared=True)`, so the classifier is loaded once
+per process and each face detector once per (name, min_face), shared by every session and thread.
+That is safe (the classifier and each face detector hold their own lock), so call `detect` freely
+from a webrtc callback thread. The MaskDetector returned is a cheap wrapper: build one per run.
 
 The sidebar keeps its values when the user moves between pages: widget state is dropped by
 Streamlit when a page without the widget runs, so each value is mirrored in a plain session-state
@@ -23,74 +22,57 @@ key (the documented "retain statefulness when changing pages" pattern).
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import TypeVar
 
 import streamlit as st
 
-from ..classifier import MaskClassifier
-from ..config import default_model_path
-from ..detectors import FaceDetector, make_detector, yunet_available
+from ..detectors import DETECTORS, yunet_available
 from ..errors import ModelLoadError
 from ..pipeline import MaskDetector
 
-#: Detector names shown in the select box, in order.
+#: Face detector names as the select box shows them.
 DETECTOR_LABELS: dict[str, str] = {"haar": "Haar cascade (OpenCV)", "yunet": "YuNet (OpenCV DNN)"}
-DEFAULT_DETECTOR = "haar"
-DEFAULT_MIN_CONFIDENCE = 0.5
-DEFAULT_MIN_FACE = 24
 MIN_FACE_RANGE = (8, 200)
-
-#: Widget keys; the persistent copy of each is the same name without the leading underscore.
-_KEYS = {
-    "detector": "_md_detector",
-    "min_confidence": "_md_min_confidence",
-    "min_face": "_md_min_face",
-}
-_DEFAULTS = {
-    "detector": DEFAULT_DETECTOR,
-    "min_confidence": DEFAULT_MIN_CONFIDENCE,
-    "min_face": DEFAULT_MIN_FACE,
-}
 
 
 @dataclass(frozen=True)
 class Settings:
-    """What the sidebar chose: hashable, so it can key caches."""
+    """What the sidebar chose: hashable, so it can key caches. The defaults are the app's."""
 
-    detector: str = DEFAULT_DETECTOR
-    min_confidence: float = DEFAULT_MIN_CONFIDENCE
-    min_face: int = DEFAULT_MIN_FACE
-
-
-@st.cache_resource(show_spinner="Loading the mask classifier...")
-def _classifier(model_path: str) -> MaskClassifier:
-    return MaskClassifier(model_path)
-
-
-@st.cache_resource(show_spinner="Loading the face detector...")
-def _face_detector(name: str, min_face: int) -> FaceDetector:
-    return make_detector(name, min_face=min_face)
+    detector_name: str = "haar"
+    #: Faces labelled with less confidence are not shown: an unsure label misleads more than a
+    #: missing one (the library's default, 0.0, shows everything).
+    min_confidence: float = 0.5
+    #: 24 px, twice the library's DEFAULT_MIN_FACE (12 px, for the tiny faces of crowd photos):
+    #: the app starts from camera frames and photos of people near the lens, whose faces are far
+    #: larger; ignoring smaller boxes drops false detections there and lets Haar search a smaller
+    #: image (HaarDetector.working_scale), so video runs faster. For crowds the sidebar goes down
+    #: to MIN_FACE_RANGE[0].
+    min_face: int = 24
 
 
-def load_classifier() -> MaskClassifier:
-    """The shipped classifier (or $MASK_DETECTOR_MODEL), loaded once per process."""
-    return _classifier(str(default_model_path()))
+#: Widget key of each setting; its persistent copy is the same name without the leading "_".
+_KEYS = {f.name: f"_settings_{f.name}" for f in fields(Settings)}
+_DEFAULTS = asdict(Settings())
 
 
-def load_detector(detector: str, min_face: int, min_confidence: float) -> MaskDetector:
-    """A MaskDetector over the cached classifier and face detector; raises ModelLoadError."""
-    return MaskDetector(
-        _face_detector(detector, int(min_face)),
-        load_classifier(),
-        float(min_confidence),
-    )
+def load_pipeline(settings: Settings) -> MaskDetector:
+    """The pipeline the settings ask for, over models shared by every session; raises
+    ModelLoadError (DetectorUnavailableError for a face detector)."""
+    with st.spinner("Loading the models..."):  # shown only when it takes more than 0.5 s
+        return MaskDetector.load(
+            detector_name=settings.detector_name,
+            min_confidence=settings.min_confidence,
+            min_face=settings.min_face,
+            shared=True,
+        )
 
 
-def detector_or_stop(settings: Settings) -> MaskDetector:
-    """load_detector for a page: a missing model becomes a message, not a traceback."""
+def pipeline_or_stop(settings: Settings) -> MaskDetector:
+    """load_pipeline for a page: a missing model becomes a message, not a traceback."""
     try:
-        return load_detector(settings.detector, settings.min_face, settings.min_confidence)
+        return load_pipeline(settings)
     except ModelLoadError as exc:
         st.error(f"The detector cannot be loaded: {exc}")
         st.stop()
@@ -108,27 +90,27 @@ def _save(name: str) -> None:
 
 
 def _detector_label(name: str) -> str:
-    """Select-box text for a detector name (the name itself if it has no label)."""
+    """Select-box text for a face detector name (the name itself if it has no label)."""
     return DETECTOR_LABELS.get(name, name)
 
 
 def sidebar() -> Settings:
     """Render the detection settings in st.sidebar (call once per page run) and return them."""
     ok, reason = yunet_available()
-    options = ["haar", "yunet"] if ok else ["haar"]
-    if st.session_state.get(_KEYS["detector"][1:]) not in options:
-        st.session_state[_KEYS["detector"][1:]] = DEFAULT_DETECTOR
+    options = list(DETECTORS) if ok else [n for n in DETECTORS if n != "yunet"]
+    if st.session_state.get(_KEYS["detector_name"][1:]) not in options:
+        st.session_state[_KEYS["detector_name"][1:]] = _DEFAULTS["detector_name"]
     for name in _KEYS:
         _restore(name)
     with st.sidebar:
         st.header("Detection settings")
-        detector = st.selectbox(
+        detector_name = st.selectbox(
             "Face detector",
             options,
             format_func=_detector_label,
-            key=_KEYS["detector"],
+            key=_KEYS["detector_name"],
             on_change=_save,
-            args=("detector",),
+            args=("detector_name",),
             help="Haar is fast and needs no extra file; YuNet finds smaller and turned faces.",
         )
         if not ok:
@@ -154,7 +136,7 @@ def sidebar() -> Settings:
         )
     for name in _KEYS:
         _save(name)
-    return Settings(str(detector), float(min_confidence), int(min_face))
+    return Settings(str(detector_name), float(min_confidence), int(min_face))
 
 
 T = TypeVar("T")

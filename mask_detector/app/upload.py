@@ -22,7 +22,9 @@ class Uploaded(Protocol):
     def getvalue(self) -> bytes: ...
 
 
-def process_files(files: list[Uploaded], settings: Settings, md: MaskDetector) -> list[ImageResult]:
+def process_files(
+    files: list[Uploaded], settings: Settings, pipeline: MaskDetector
+) -> list[ImageResult]:
     """Results for `files`, reusing this session's earlier results for the same file and settings.
 
     The cache lives in session state (never shared between users) and keeps only current files.
@@ -35,7 +37,7 @@ def process_files(files: list[Uploaded], settings: Settings, md: MaskDetector) -
     for f in files:
         key = (f.file_id, settings)
         if key not in old:
-            old[key] = process_upload(md, f.name, f.getvalue())
+            old[key] = process_upload(pipeline, f.name, f.getvalue())
             done += 1
             if bar:
                 bar.progress(done / len(todo), text=f"Detecting faces... {done}/{len(todo)}")
