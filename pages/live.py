@@ -1,8 +1,8 @@
 """Live camera: the browser streams its webcam over WebRTC, the server labels every face it can.
 
-The heavy lifting is in mask_detector.live (processor, stats, ICE settings); this page wires it to
-streamlit-webrtc and shows the live figures once a second from a fragment, never from the video
-callback (st.* calls do not work on the video thread).
+The heavy lifting is in mask_detector.app (live: the frame processor, stats: the live figures,
+ice: the ICE settings); this page wires it to streamlit-webrtc and shows the live figures once a
+second from a fragment, never from the video callback (st.* calls do not work on that thread).
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from typing import Any
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
+from mask_detector.app.ice import SECRETS_KEY, rtc_configuration
+from mask_detector.app.live import LiveProcessor
 from mask_detector.app.state import pipeline_or_stop, sidebar
-from mask_detector.live import SECRETS_KEY, LiveProcessor, LiveStats, rtc_configuration
+from mask_detector.app.stats import LiveStats
 
 STATS_KEY = "live_stats"
 

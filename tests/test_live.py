@@ -1,4 +1,4 @@
-"""The live page without a browser: stats, frame dropping, ICE settings, the page render.
+"""The live page without a browser: stats, frame dropping, the page render (ICE: test_ice.py).
 
 The real-browser run is in test_live_browser.py.
 """
@@ -16,9 +16,11 @@ import numpy as np
 import pytest
 
 from helpers import MODEL, needs_model
-from mask_detector import config, live
+from mask_detector import config
+from mask_detector.app import ice
+from mask_detector.app.live import LiveProcessor
+from mask_detector.app.stats import LiveSnapshot, LiveStats
 from mask_detector.detection import Detection
-from mask_detector.live import LiveProcessor, LiveSnapshot, LiveStats
 
 PAGE = str(config.REPO_ROOT / "pages" / "live.py")
 
@@ -237,62 +239,6 @@ def test_recv_with_the_real_pipeline(astronaut_bgr, masked_astronaut_bgr) -> Non
         assert snap.with_mask == sum(d.label == "with_mask" for d in expected)
 
 
-# --- ICE configuration ---------------------------------------------------------------------------
-
-
-def test_ice_servers_default_to_public_stun() -> None:
-    assert live.ice_servers({}) == [{"urls": ["stun:stun.l.google.com:19302"]}]
-    assert live.ice_servers({}, secrets={}) == live.DEFAULT_ICE_SERVERS
-
-
-def test_ice_servers_from_env_win_over_secrets() -> None:
-    turn = {"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}
-    secrets = {"ice_servers": [{"urls": "stun:stun.example.org:3478"}]}
-    env = {live.ENV_ICE_SERVERS: json.dumps([turn])}
-    assert live.ice_servers(env, secrets) == [turn]
-    assert live.ice_servers({}, secrets) == [{"urls": "stun:stun.example.org:3478"}]
-    assert live.ice_servers({live.ENV_ICE_SERVERS: "[]"}) == []
-    assert live.ice_servers({live.ENV_ICE_SERVERS: '{"iceServers": []}'}) == []
-
-
-@pytest.mark.parametrize("bad", ["not json", '[{"username": "u"}]', '"stun:x"', "[1]"])
-def test_invalid_ice_servers_are_rejected(bad: str) -> None:
-    with pytest.raises(ValueError):
-        live.ice_servers({live.ENV_ICE_SERVERS: bad})
-
-
-def test_loopback_mode_has_no_ice_servers_and_keeps_aioice_on_127_0_0_1(monkeypatch) -> None:
-    import aioice.ice
-    from aioice import Candidate
-
-    # Undo the process-wide patch after the test.
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", aioice.ice.get_host_addresses)
-    monkeypatch.setattr(
-        aioice.ice.Connection, "add_remote_candidate", aioice.ice.Connection.add_remote_candidate
-    )
-    monkeypatch.setattr(live, "_loopback_enabled", False)
-
-    env = {live.ENV_TEST_LOOPBACK_ICE: "1", live.ENV_ICE_SERVERS: '[{"urls": "stun:x:1"}]'}
-    assert live.rtc_configuration(env) == {"iceServers": []}
-    assert aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=True) == ["127.0.0.1"]
-
-    def candidate(host: str) -> Candidate:
-        return Candidate("1", 1, "udp", 2130706431, host, 40000, "host")
-
-    async def check() -> list[str]:
-        conn = aioice.ice.Connection(ice_controlling=False)
-        try:
-            await conn.gather_candidates()
-            assert {c.host for c in conn.local_candidates} == {"127.0.0.1"}
-            for host in ("192.0.2.7", "abcd.local", "127.0.0.1"):
-                await conn.add_remote_candidate(candidate(host))
-            return [c.host for c in conn.remote_candidates]
-        finally:
-            await conn.close()
-
-    assert asyncio.run(check()) == ["127.0.0.1"]
-
-
 # --- The page under AppTest ----------------------------------------------------------------------
 
 
@@ -302,8 +248,8 @@ def page_env(monkeypatch):
     import streamlit_webrtc.component
 
     monkeypatch.setattr(streamlit_webrtc.component, "get_this_session_info", lambda: None)
-    monkeypatch.setenv(live.ENV_ICE_SERVERS, "[]")
-    monkeypatch.delenv(live.ENV_TEST_LOOPBACK_ICE, raising=False)
+    monkeypatch.setenv(ice.ENV_ICE_SERVERS, "[]")
+    monkeypatch.delenv(ice.ENV_TEST_LOOPBACK_ICE, raising=False)
 
 
 @pytest.fixture
@@ -358,7 +304,7 @@ def test_live_page_shows_the_live_figures(page_env, fake_pipeline) -> None:
 
 
 def test_live_page_reports_bad_ice_setting(page_env, fake_pipeline, monkeypatch) -> None:
-    monkeypatch.setenv(live.ENV_ICE_SERVERS, "{oops")
+    monkeypatch.setenv(ice.ENV_ICE_SERVERS, "{oops")
     at = _run_page()
     assert "ICE server setting is invalid" in at.error[0].value
 
@@ -373,7 +319,7 @@ def test_live_page_loads_the_real_pipeline(page_env) -> None:
 def test_live_page_takes_turn_servers_from_secrets(page_env, fake_pipeline, monkeypatch) -> None:
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.delenv(live.ENV_ICE_SERVERS)
+    monkeypatch.delenv(ice.ENV_ICE_SERVERS)
     turn = {"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.secrets["ice_servers"] = [turn]
@@ -383,6 +329,6 @@ def test_live_page_takes_turn_servers_from_secrets(page_env, fake_pipeline, monk
 
 
 def test_live_page_defaults_to_public_stun(page_env, fake_pipeline, monkeypatch) -> None:
-    monkeypatch.delenv(live.ENV_ICE_SERVERS)
+    monkeypatch.delenv(ice.ENV_ICE_SERVERS)
     at = _run_page()
-    assert _component_args(at)["rtc_configuration"] == {"iceServers": live.DEFAULT_ICE_SERVERS}
+    assert _component_args(at)["rtc_configuration"] == {"iceServers": ice.DEFAULT_ICE_SERVERS}

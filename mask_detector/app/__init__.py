@@ -1,4 +1,14 @@
-"""Streamlit glue shared by the pages in pages/: settings sidebar, cached models, result helpers.
+"""What the Streamlit pages in pages/ share, one job a module; the pages themselves stay thin.
 
-Pages stay thin; detection, drawing, video and evaluation live in the rest of the package.
+Only `state`, `upload` and `views` import streamlit; `live`, `stats`, `ice`, `reports` and
+`results` (and the rest of the package) never do, so they are testable without a script run.
+
+* state: settings sidebar, the shared pipeline, per-session memo  (streamlit)
+* upload: the upload page's per-session results                    (streamlit)
+* views: widgets more than one page draws                          (streamlit)
+* live: the /live page's frame processor (streamlit-webrtc calls it, duck-typed)
+* stats: live statistics, from the video thread to the page
+* ice: ICE (STUN / TURN) settings, and the tests' loopback-only mode
+* reports: training and evaluation files under models/, as table rows and figures
+* results: per-file results of the upload page, CSV and JSON downloads
 """
