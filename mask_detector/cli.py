@@ -142,7 +142,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .data.dataset import find_class_dirs
     from .data.split import Split
     from .evaluation.classify import evaluate_folder
-    from .evaluation.metrics import plot_confusion_matrix
+    from .evaluation.figures import confusion_figure, pct, to_png
     from .progress import progress_printer
 
     split = Split.load(args.split) if args.split else None
@@ -158,7 +158,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "evaluation.json").write_text(json.dumps(report, indent=1) + "\n")
-        png = plot_confusion_matrix(report, out / "confusion_matrix.png")
+        png = out / "confusion_matrix.png"
+        title = f"accuracy {pct(report['accuracy'], 2)} on {report['n']} images"
+        png.write_bytes(to_png(confusion_figure(report, title), dpi=100))
         print(f"wrote {png}", file=sys.stderr)
     _print_report(report, args.json)
     return 0
@@ -166,6 +168,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
     from .evaluation.crops import evaluate_scene_crops
+    from .evaluation.figures import pct
     from .evaluation.metrics import summary_line
     from .evaluation.scenes import evaluate_scenes
     from .progress import progress_printer
@@ -188,14 +191,14 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=1))
         return 0
     per_class = ", ".join(
-        f"{k} {v:.1%}" for k, v in report["recall_per_class"].items() if v is not None
+        f"{k} {pct(v)}" for k, v in report["recall_per_class"].items() if v is not None
     )
     print(
         f"{args.detector_name}: {report['found']}/{report['faces']} faces found "
-        f"(recall {report['recall']:.1%}; {per_class}); precision {report['precision']:.1%}"
+        f"(recall {pct(report['recall'])}; {per_class}); precision {pct(report['precision'])}"
     )
     if report.get("label_accuracy") is not None:
-        print(f"label accuracy on found faces: {report['label_accuracy']:.1%}")
+        print(f"label accuracy on found faces: {pct(report['label_accuracy'])}")
     print(f"classifier on annotated face crops: {summary_line(report['crop_classification'])}")
     return 0
 
@@ -295,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("split", help="group near-duplicates and write a leak-free split manifest")
     p.add_argument("data_dir", metavar="DATA_DIR")
-    p.add_argument("--out", default=str(config.MODELS_DIR / "split.json"))
+    p.add_argument("--out", default=str(config.MODELS_DIR / config.SPLIT_NAME))
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--threshold", type=int, default=10, help="max differing hash bits (of 64)")
     p.set_defaults(handler=cmd_split)
@@ -303,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a scenario (or all) on a saved split")
     p.add_argument("data_dir", metavar="DATA_DIR")
     p.add_argument("--scenario", required=True, help="a scenario name, a JSON path, or 'all'")
-    p.add_argument("--split", default=str(config.MODELS_DIR / "split.json"))
+    p.add_argument("--split", default=str(config.MODELS_DIR / config.SPLIT_NAME))
     p.add_argument(
         "--backbone-weights",
         metavar="PATH",

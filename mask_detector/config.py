@@ -10,6 +10,12 @@ LABELS: tuple[str, str] = ("with_mask", "without_mask")
 #: Human-facing names used on drawn boxes and in the app.
 DISPLAY_NAMES: dict[str, str] = {"with_mask": "Mask", "without_mask": "No mask"}
 
+
+def display_name(label: str) -> str:
+    """The name people see for a label (with_mask: Mask); a label without one is shown as is."""
+    return DISPLAY_NAMES.get(label, label)
+
+
 #: MobileNetV2 input side, in pixels.
 IMAGE_SIZE = 224
 #: Fraction of a face box added on each side before classification: training images show the
@@ -27,9 +33,15 @@ REPO_ROOT = PACKAGE_DIR.parent
 MODELS_DIR = REPO_ROOT / "models"
 SCENARIOS_DIR = PACKAGE_DIR / "training" / "scenarios"
 
+#: File names under models/ (the shipped model and its reports).
 KERAS_MODEL_NAME = "mask_detector.keras"
 TFLITE_MODEL_NAME = "mask_detector.tflite"
 METRICS_NAME = "metrics.json"
+SCENES_NAME = "scenes.json"
+SPLIT_NAME = "split.json"
+MODEL_CARD_NAME = "MODEL_CARD.md"
+#: A trained scenario's Keras model, beside its METRICS_NAME in the scenario's own folder.
+SCENARIO_MODEL_NAME = "model.keras"
 
 BACKBONE_WEIGHTS_FILE = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
 YUNET_FILE = "face_detection_yunet_2023mar.onnx"

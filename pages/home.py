@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from mask_detector.app.reports import load_reports, pct, split_rows
+from mask_detector.app.reports import load_reports, split_rows
 from mask_detector.app.state import sidebar
-from mask_detector.config import DISPLAY_NAMES
+from mask_detector.config import display_name
+from mask_detector.evaluation.figures import pct
 
 sidebar()
 st.title("Face-mask detector")
@@ -37,7 +38,7 @@ st.write(
 metric_cols = st.columns(1 + len(test["per_class"]))
 metric_cols[0].metric("Test accuracy", pct(test["accuracy"]), help=f"{test['n']} test images")
 for col, (label, c) in zip(metric_cols[1:], test["per_class"].items(), strict=True):
-    col.metric(f"Recall, {DISPLAY_NAMES.get(label, label)}", pct(c["recall"]))
+    col.metric(f"Recall, {display_name(label)}", pct(c["recall"]))
 st.subheader("Images per split")
 st.dataframe(split_rows(summary["split_sizes"]), hide_index=True)
 st.caption(

@@ -8,7 +8,6 @@ from mask_detector.app.reports import (
     comparison_rows,
     headline_rows,
     load_reports,
-    pct,
     scenes_rows,
     split_rows,
 )
@@ -16,6 +15,7 @@ from mask_detector.app.state import memo, sidebar
 from mask_detector.app.views import figure
 from mask_detector.errors import MaskDetectorError
 from mask_detector.evaluation.archive import MAX_FILES, MAX_TOTAL_BYTES, evaluate_archive
+from mask_detector.evaluation.figures import pct
 from mask_detector.pipeline import load_classifier
 
 MAX_ZIP_MB = 100

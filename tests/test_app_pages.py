@@ -14,9 +14,10 @@ from streamlit.testing.v1 import AppTest
 
 from helpers import FixedClassifier, encode, make_zip, needs_model, small_video
 from mask_detector import config
-from mask_detector.app.reports import load_reports, pct
+from mask_detector.app.reports import load_reports
 from mask_detector.app.results import GENERIC_ERROR, process_upload, results_csv, results_json
 from mask_detector.detectors import make_detector
+from mask_detector.evaluation.figures import pct
 from mask_detector.pipeline import MaskDetector
 
 APP = str(config.REPO_ROOT / "app.py")

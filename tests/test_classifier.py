@@ -27,7 +27,7 @@ def classifier() -> MaskClassifier:
 @pytest.fixture(scope="module")
 def held_back() -> list:
     """Every 8th image of the test split: never seen in training or model selection."""
-    split = Split.load(config.MODELS_DIR / "split.json")
+    split = Split.load(config.MODELS_DIR / config.SPLIT_NAME)
     return split.samples("test", config.training_data_dir())[::8]
 
 

@@ -136,7 +136,7 @@ def test_make_split_finds_exact_copies(tmp_path):
 @needs_shared
 def test_shipped_split_has_no_leaks():
     """The committed manifest: no file twice, and no near-duplicate pair across parts."""
-    split = Split.load(config.MODELS_DIR / "split.json")
+    split = Split.load(config.MODELS_DIR / config.SPLIT_NAME)
     files = [rel for rows in split.files.values() for rel, _ in rows]
     assert len(files) == len(set(files))
     root = config.training_data_dir()

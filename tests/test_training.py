@@ -39,7 +39,7 @@ def test_tiny_training_run_exports_a_working_model(tmp_path, monkeypatch):
 
     monkeypatch.setenv(config.ENV_CACHE, str(tmp_path / "cache"))
     scenario = Scenario(**{**load_scenario("finetune").to_dict(), "name": "tiny"}).shrunk(1, 2)
-    split = Split.load(config.MODELS_DIR / "split.json")
+    split = Split.load(config.MODELS_DIR / config.SPLIT_NAME)
     lines: list[str] = []
     metrics = train_scenario(
         config.training_data_dir(),

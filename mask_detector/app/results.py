@@ -16,7 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ..config import DISPLAY_NAMES
+from ..config import display_name
 from ..detection import Detection, count_labels
 from ..errors import MaskDetectorError
 from ..imageio import read_image
@@ -55,7 +55,7 @@ class ImageResult:
         return [
             {
                 "face": i,
-                "label": DISPLAY_NAMES.get(f.label, f.label),
+                "label": display_name(f.label),
                 "confidence": round(f.confidence, 4),
                 "x": f.box[0],
                 "y": f.box[1],

@@ -6,21 +6,28 @@ from typing import Any
 
 import streamlit as st
 
-from ..config import DISPLAY_NAMES, LABELS
-from .reports import figure_png
+from ..config import LABELS, display_name
+from ..evaluation.figures import confusion_figure, curves_figure, roc_figure, to_png
 from .results import ImageResult, stem
+
+#: The charts the pages show, by name (a name, unlike a function, keys st.cache_data simply).
+FIGURES = {"confusion": confusion_figure, "curves": curves_figure, "roc": roc_figure}
+
+
+def _png(kind: str, data: Any, title: str) -> bytes:
+    return to_png(FIGURES[kind](data, title))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _cached_png(kind: str, data: Any, title: str) -> bytes:
-    return figure_png(kind, data, title)
+    return _png(kind, data, title)
 
 
 def figure(kind: str, data: Any, title: str = "", *, cache: bool = True) -> None:
-    """Show a reports.FIGURES figure. Cached by content: matplotlib takes ~0.4 s a figure and the
-    page reruns on every click. Pass cache=False for a user's own data (kept out of the cache
-    that all sessions share)."""
-    png = _cached_png(kind, data, title) if cache else figure_png(kind, data, title)
+    """Show one of FIGURES. Cached by content: matplotlib takes ~0.4 s a figure and the page
+    reruns on every click. Pass cache=False for a user's own data (kept out of the cache that
+    all sessions share)."""
+    png = _cached_png(kind, data, title) if cache else _png(kind, data, title)
     st.image(png, width="content")
 
 
@@ -29,7 +36,7 @@ def face_counts(counts: dict[str, int]) -> None:
     cols = st.columns(len(LABELS) + 1)
     cols[0].metric("Faces", sum(counts.values()))
     for col, label in zip(cols[1:], LABELS, strict=True):
-        col.metric(DISPLAY_NAMES[label], counts[label])
+        col.metric(display_name(label), counts[label])
 
 
 def image_result(result: ImageResult, key: str) -> None:

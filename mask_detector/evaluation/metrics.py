@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import (
-    confusion_matrix,
-    precision_recall_fscore_support,
-    roc_auc_score,
-    roc_curve,
-)
 
 from ..config import LABELS
+from .figures import pct
 
 #: Points kept from the ROC curve: enough to draw it, few enough for a small JSON file.
 ROC_POINTS = 101
@@ -24,6 +19,15 @@ def classification_report(y_true: np.ndarray, probs: np.ndarray) -> dict[str, An
 
     `probs` is (N, len(LABELS)); the predicted class is its argmax.
     """
+    # Imported here: scikit-learn takes over a second to import, and formatting a report
+    # (summary_line, the model card, the app's tables) needs none of it.
+    from sklearn.metrics import (
+        confusion_matrix,
+        precision_recall_fscore_support,
+        roc_auc_score,
+        roc_curve,
+    )
+
     y_true = np.asarray(y_true, int)
     probs = np.asarray(probs, float)
     y_pred = probs.argmax(axis=1)
@@ -61,45 +65,13 @@ def classification_report(y_true: np.ndarray, probs: np.ndarray) -> dict[str, An
     return report
 
 
-def summary_line(report: dict[str, Any]) -> str:
-    recalls = ", ".join(f"{k} recall {v['recall']:.2%}" for k, v in report["per_class"].items())
-    return f"n={report['n']} accuracy {report['accuracy']:.2%} ({recalls})"
+def recalls_text(report: Mapping[str, Any], digits: int = 2) -> str:
+    """Every class's recall, in the report's order: with_mask recall 99.69%, without_mask ..."""
+    return ", ".join(
+        f"{k} recall {pct(v['recall'], digits)}" for k, v in report["per_class"].items()
+    )
 
 
-def plot_confusion_matrix(report: dict[str, Any], path: str | Path, title: str = "") -> Path:
-    """Counts and row-normalised rates side by side, as a PNG."""
-    # A bare Figure, not pyplot: drawing a file must not change a notebook's plotting backend.
-    from matplotlib.figure import Figure
-
-    cm = np.asarray(report["confusion_matrix"], float)
-    rates = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    fig = Figure(figsize=(9, 4))
-    axes = fig.subplots(1, 2)
-    for ax, values, fmt, name in (
-        (axes[0], cm, "{:.0f}", "counts"),
-        (axes[1], rates, "{:.1%}", "normalised by true class"),
-    ):
-        ax.imshow(values, cmap="Blues")
-        ax.set(
-            xticks=range(len(LABELS)),
-            yticks=range(len(LABELS)),
-            xticklabels=LABELS,
-            yticklabels=LABELS,
-            xlabel="predicted",
-            ylabel="true",
-            title=name,
-        )
-        for (i, j), v in np.ndenumerate(values):
-            ax.text(
-                j,
-                i,
-                fmt.format(v),
-                ha="center",
-                va="center",
-                color="white" if values[i, j] > values.max() / 2 else "black",
-            )
-    fig.suptitle(title or f"accuracy {report['accuracy']:.2%} on {report['n']} images")
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=100)
-    return path
+def summary_line(report: Mapping[str, Any]) -> str:
+    """One report in one line: n=612 accuracy 99.51% (with_mask recall 99.69%, ...)."""
+    return f"n={report['n']} accuracy {pct(report['accuracy'], 2)} ({recalls_text(report)})"

@@ -6,17 +6,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..config import LABELS, METRICS_NAME
+from ..config import LABELS, METRICS_NAME, MODEL_CARD_NAME, SCENES_NAME, SPLIT_NAME
+from ..evaluation.figures import pct
+from ..evaluation.metrics import recalls_text
 
-SCENES_NAME = "scenes.json"
+#: Rates in the card have two decimals, as in the README.
+DIGITS = 2
 
 
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2%}"
-
-
-def _recalls(report: dict[str, Any]) -> str:
-    return ", ".join(f"{c} recall {_pct(report['per_class'][c]['recall'])}" for c in LABELS)
+def _separator(columns: int) -> str:
+    """The line under a markdown table's header."""
+    return "|" + "---|" * columns
 
 
 def _scenario_rows(metrics: dict[str, Any]) -> list[str]:
@@ -24,18 +24,19 @@ def _scenario_rows(metrics: dict[str, Any]) -> list[str]:
         "| scenario | val acc | test acc | "
         + "".join(f"{c} P / R / F1 | " for c in LABELS)
         + f"ROC AUC | scene crops: acc ({LABELS[1]} R) | epochs | train s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        _separator(7 + len(LABELS)),
     ]
     for r in metrics["comparison"]:
         mark = " (shipped)" if r["scenario"] == metrics["shipped_scenario"] else ""
         prf = [
-            " / ".join(_pct(r[f"{c}_{k}"]) for k in ("precision", "recall", "f1")) for c in LABELS
+            " / ".join(pct(r[f"{c}_{k}"], DIGITS) for k in ("precision", "recall", "f1"))
+            for c in LABELS
         ]
         rows.append(
-            f"| {r['scenario']}{mark} | {_pct(r['val_accuracy'])} | "
-            f"{_pct(r['test_accuracy'])} | {prf[0]} | {prf[1]} | "
-            f"{r['test_roc_auc']:.4f} | {_pct(r.get('scene_crop_accuracy'))} "
-            f"({_pct(r.get('scene_crop_without_mask_recall'))}) | {r['epochs']} | "
+            f"| {r['scenario']}{mark} | {pct(r['val_accuracy'], DIGITS)} | "
+            f"{pct(r['test_accuracy'], DIGITS)} | {' | '.join(prf)} | "
+            f"{r['test_roc_auc']:.4f} | {pct(r.get('scene_crop_accuracy'), DIGITS)} "
+            f"({pct(r.get('scene_crop_without_mask_recall'), DIGITS)}) | {r['epochs']} | "
             f"{r['train_seconds']:.0f} |"
         )
     return rows
@@ -46,20 +47,21 @@ def _scene_rows(scenes: dict[str, Any]) -> list[str]:
         "| detector | faces found (recall) | "
         + "".join(f"{c} | " for c in LABELS)
         + "precision | label accuracy on found faces |",
-        "|---|---|---|---|---|---|",
+        _separator(4 + len(LABELS)),
     ]
     for name, r in scenes.items():
         per = r["recall_per_class"]
         rows.append(
-            f"| {name} | {r['found']}/{r['faces']} ({_pct(r['recall'])}) | "
-            + "".join(f"{_pct(per.get(c))} | " for c in LABELS)
-            + f"{_pct(r['precision'])} | {_pct(r['label_accuracy'])} |"
+            f"| {name} | {r['found']}/{r['faces']} ({pct(r['recall'], DIGITS)}) | "
+            + "".join(f"{pct(per.get(c), DIGITS)} | " for c in LABELS)
+            + f"{pct(r['precision'], DIGITS)} | {pct(r['label_accuracy'], DIGITS)} |"
         )
     crops = next(iter(scenes.values()))["crop_classification"]
     rows.append("")
     rows.append(
         f"Classifier alone on the {crops['n']} annotated scene faces (padded crops of the "
-        f"true boxes, no detector): accuracy {_pct(crops['accuracy'])}, {_recalls(crops)}."
+        f"true boxes, no detector): accuracy {pct(crops['accuracy'], DIGITS)}, "
+        f"{recalls_text(crops, DIGITS)}."
     )
     return rows
 
@@ -90,17 +92,18 @@ def write_model_card(models_dir: Path) -> Path:
         "4071 face images, folder per class (see `dataset/README.md`). Exact and near-duplicates "
         "(64-bit perceptual hash, at most 10 differing bits, transitively) are grouped, and whole "
         "groups are dealt to train / validation / test (70 / 15 / 15, stratified, seed 42); the "
-        "manifest is `split.json`.",
+        f"manifest is `{SPLIT_NAME}`.",
         "",
         "| part | " + " | ".join(LABELS) + " |",
-        "|---|---|---|",
+        _separator(1 + len(LABELS)),
         *[
             f"| {p} | " + " | ".join(str(s.get(c, 0)) for c in LABELS) + " |"
             for p, s in sizes.items()
         ],
         "",
         "## Test results (leak-free test split)",
-        f"Accuracy **{_pct(test['accuracy'])}** on {test['n']} images; {_recalls(test)}; ROC AUC "
+        f"Accuracy **{pct(test['accuracy'], DIGITS)}** on {test['n']} images; "
+        f"{recalls_text(test, DIGITS)}; ROC AUC "
         f"{scenario['test_roc_auc']:.4f}. Confusion matrix (rows true, columns predicted, "
         f"{', '.join(test['labels'])}): {test['confusion_matrix']}.",
         "",
@@ -126,6 +129,6 @@ def write_model_card(models_dir: Path) -> Path:
         "- Not evaluated for fairness across age, skin tone or mask type; do not use it to make "
         "decisions about people.",
     ]
-    path = models_dir / "MODEL_CARD.md"
+    path = models_dir / MODEL_CARD_NAME
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -10,7 +10,14 @@ from typing import Any
 import keras
 import numpy as np
 
-from ..config import KERAS_MODEL_NAME, LABELS, METRICS_NAME, TFLITE_MODEL_NAME, scenes_dir
+from ..config import (
+    KERAS_MODEL_NAME,
+    LABELS,
+    METRICS_NAME,
+    SCENARIO_MODEL_NAME,
+    TFLITE_MODEL_NAME,
+    scenes_dir,
+)
 from ..errors import MaskDetectorError
 from ..evaluation.crops import scene_face_crops
 from ..evaluation.metrics import classification_report
@@ -20,7 +27,7 @@ from .export import export_tflite
 
 def load_runs(runs_dir: Path) -> dict[str, dict[str, Any]]:
     runs = {
-        p.parent.name: json.loads(p.read_text()) for p in sorted(runs_dir.glob("*/metrics.json"))
+        p.parent.name: json.loads(p.read_text()) for p in sorted(runs_dir.glob(f"*/{METRICS_NAME}"))
     }
     if not runs:
         raise MaskDetectorError(f"no trained scenarios under {runs_dir}: run `train` first")
@@ -48,7 +55,7 @@ def scene_crop_reports(
     batch = preprocess_faces(crops)
     reports = {}
     for name in names:
-        model = keras.models.load_model(runs_dir / name / "model.keras")
+        model = keras.models.load_model(runs_dir / name / SCENARIO_MODEL_NAME)
         probs = model.predict(batch, verbose=0)
         reports[name] = classification_report(np.array(labels), probs)
     return reports
@@ -87,7 +94,7 @@ def comparison_table(
 def ship_best(runs_dir: Path, out_dir: Path) -> str:
     runs = load_runs(runs_dir)
     best = max(runs, key=lambda name: selection_score(runs[name]))
-    source = runs_dir / best / "model.keras"
+    source = runs_dir / best / SCENARIO_MODEL_NAME
     if not source.is_file():
         raise MaskDetectorError(f"{source} is missing: train scenario {best} again")
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from ..config import LABELS, MODELS_DIR
+from ..config import LABELS, METRICS_NAME, MODELS_DIR, SCENARIO_MODEL_NAME
 from ..data.split import Split
 from ..evaluation.metrics import classification_report, summary_line
 from .features import FeatureSet, ViewSampler, extract_features
@@ -137,8 +137,8 @@ def train_scenario(
     }
     out = Path(runs_dir) / scenario.name
     out.mkdir(parents=True, exist_ok=True)
-    parts.full.save(out / "model.keras")
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    parts.full.save(out / SCENARIO_MODEL_NAME)
+    (out / METRICS_NAME).write_text(json.dumps(metrics, indent=1) + "\n")
     log(f" {scenario.name}: validation {summary_line(metrics['val'])}")
     log(f" {scenario.name}: test {summary_line(metrics['test'])}")
     return metrics

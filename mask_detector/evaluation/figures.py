@@ -1,0 +1,186 @@
+"""Every chart the project draws, and the one way it writes a rate as a percentage.
+
+The command line (`evaluate --out`), the app's pages, the model card and the notebook take their
+charts and percentages from here, so a figure looks the same wherever it appears. Charts are bare
+matplotlib Figures, never pyplot: pyplot's global list of figures would leak memory on a
+multi-user server, and drawing must not change a notebook's plotting backend. matplotlib is
+imported by the first chart, so code that only formats numbers stays light. Nothing assumes two
+classes: labels come from the report drawn, or config.LABELS.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..config import LABELS, display_name
+from ..draw import colour
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+#: A training history: phase ("head", "finetune") -> metric ("loss", "val_accuracy"...) -> epochs.
+History = Mapping[str, Mapping[str, Sequence[float]]]
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    """0.9734 -> "97.3%" (digits=2: "97.34%"); None -> "n/a". The one format of a rate."""
+    return "n/a" if value is None else f"{value:.{digits}%}"
+
+
+def label_colour(label: str) -> tuple[float, float, float]:
+    """The colour of a label's boxes on images (draw.colour), as matplotlib's RGB in 0..1."""
+    b, g, r = colour(label)
+    return (r / 255, g / 255, b / 255)
+
+
+def _figure(width: float, height: float) -> Figure:
+    """A Figure outside pyplot, laid out by matplotlib's constrained layout."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def to_png(fig: Figure, dpi: int = 110) -> bytes:
+    """The figure as PNG bytes (what the app shows and the CLI writes)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def confusion_figure(report: Mapping[str, Any], title: str = "") -> Figure:
+    """Counts and rates normalised by true class, side by side (rows true, columns predicted),
+    for a metrics report of any number of classes."""
+    cm = np.asarray(report["confusion_matrix"], float)
+    totals = cm.sum(axis=1, keepdims=True)
+    rates = np.divide(cm, totals, out=np.zeros_like(cm), where=totals > 0)
+    names = [display_name(c) for c in report.get("labels", LABELS)]
+    scale = max(1.0, len(names) / 2)
+    fig = _figure(7.5 * scale, 3.2 * scale)
+    for ax, values, text, sub in zip(
+        fig.subplots(1, 2),
+        (cm, rates),
+        ("{:.0f}".format, pct),
+        ("counts", "normalised by true class"),
+        strict=True,
+    ):
+        ax.imshow(values / max(values.max(), 1e-9), cmap="Blues", vmin=0, vmax=1)
+        for (i, j), v in np.ndenumerate(values):
+            light = v > 0.6 * values.max()
+            ax.text(j, i, text(v), ha="center", va="center", color="white" if light else "black")
+        tilt = {"rotation": 30, "ha": "right", "rotation_mode": "anchor"} if len(names) > 2 else {}
+        ax.set_xticks(range(len(names)), names, **tilt)
+        ax.set_yticks(range(len(names)), names)
+        ax.set(xlabel="predicted", ylabel="true", title=sub)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def curves_figure(history: History, title: str = "") -> Figure:
+    """Loss and accuracy per epoch, train and validation, each phase after the one before."""
+    from matplotlib.ticker import MaxNLocator
+
+    fig = _figure(8, 3.2)
+    axes = fig.subplots(1, 2)
+    start = 0
+    for phase, h in history.items():
+        epochs = np.arange(start + 1, start + len(h.get("loss", [])) + 1)
+        for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
+            for prefix, style in (("", "-"), ("val_", "--")):
+                values = h.get(prefix + key)
+                if values:
+                    label = f"{phase} {'validation' if prefix else 'train'}"
+                    ax.plot(epochs, values, style, marker="o", markersize=3, label=label)
+        if start:
+            for ax in axes:
+                ax.axvline(start + 0.5, color="grey", linewidth=0.8)
+        start += len(epochs)
+    for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title(key)
+        ax.legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def roc_figure(
+    scenarios: Mapping[str, Mapping[str, Any]],
+    title: str = "ROC, test set",
+    zoom: tuple[float, float] | None = None,
+) -> Figure:
+    """Test-set ROC curve of every scenario (positive class: config.LABELS[0]).
+
+    `zoom=(fpr, tpr)` adds a second panel of false positive rates up to `fpr` and true positive
+    rates from `tpr`, where near-perfect curves differ. Reports without a curve (one class, or
+    more than two) are left out.
+    """
+    fig = _figure(8.5 if zoom else 4.5, 4.2)
+    axes: list[Axes] = list(fig.subplots(1, 2 if zoom else 1, squeeze=False)[0])
+    for name, m in scenarios.items():
+        roc = m["test"].get("roc_curve")
+        if roc:
+            for ax in axes:
+                ax.plot(roc["fpr"], roc["tpr"], label=f"{name} (AUC {m['test']['roc_auc']:.4f})")
+    axes[0].plot([0, 1], [0, 1], ":", color="grey")
+    axes[0].set(xlabel="false positive rate", ylabel="true positive rate", title=title)
+    axes[0].legend(fontsize="small", loc="lower right")
+    if zoom:
+        axes[1].set(xlim=(0, zoom[0]), ylim=(zoom[1], 1.0), xlabel="false positive rate")
+        axes[1].set_title("zoom")
+    return fig
+
+
+def class_balance_figure(counts: Mapping[str, int], title: str = "") -> Figure:
+    """Images per class as horizontal bars in the classes' colours."""
+    fig = _figure(4.5, 0.6 + 0.5 * len(counts))
+    ax = fig.subplots()
+    names = list(counts)
+    ax.barh(names, [counts[n] for n in names], color=[label_colour(n) for n in names])
+    ax.set(xlabel="images", title=title or f"{sum(counts.values())} images")
+    return fig
+
+
+def size_histogram(sizes: Mapping[str, Sequence[float]], title: str = "image sizes") -> Figure:
+    """Distribution of image sizes (e.g. the longer side, in pixels) per class, log-spaced."""
+    fig = _figure(6, 2.6)
+    ax = fig.subplots()
+    values = [v for vs in sizes.values() for v in vs if v > 0]
+    bins = np.geomspace(max(1, min(values, default=1)), max(values, default=2) + 1, 40).tolist()
+    for label, vs in sizes.items():
+        ax.hist(vs, bins=bins, alpha=0.6, color=label_colour(label), label=display_name(label))
+    ax.set(xlabel="long side (pixels)", ylabel="images", title=title, xscale="log")
+    ax.legend()
+    return fig
+
+
+def image_grid(
+    images: Sequence[np.ndarray],
+    titles: Sequence[str] | None = None,
+    columns: int = 6,
+    size: float = 1.5,
+    title: str = "",
+) -> Figure:
+    """BGR uint8 images (as the library reads them) in rows of `columns`, each `size` inches
+    wide, with an optional title under each; empty cells stay blank."""
+    columns = max(1, min(columns, len(images)))
+    rows = max(1, -(-len(images) // columns))
+    first = images[0] if len(images) else np.zeros((1, 1, 3), np.uint8)
+    aspect = first.shape[0] / max(1, first.shape[1])
+    fig = _figure(columns * size, rows * (size * aspect + (0.45 if titles else 0.1)))
+    axes = fig.subplots(rows, columns, squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for k, (ax, image) in enumerate(zip(axes.flat, images, strict=False)):
+        ax.imshow(image[:, :, ::-1])
+        if titles is not None and k < len(titles):
+            ax.set_title(titles[k], fontsize=7)
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -1,0 +1,111 @@
+"""Charts and the percent format: what each figure holds, for two classes or more."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mask_detector.config import display_name
+from mask_detector.evaluation.figures import (
+    class_balance_figure,
+    confusion_figure,
+    curves_figure,
+    image_grid,
+    pct,
+    roc_figure,
+    size_histogram,
+    to_png,
+)
+from mask_detector.evaluation.metrics import classification_report
+
+THREE = ["with_mask", "without_mask", "mask_worn_incorrectly"]
+
+
+def test_pct_is_the_one_format_of_a_rate():
+    assert pct(0.9734) == "97.3%"
+    assert pct(0.99514, 2) == "99.51%"
+    assert pct(1.0) == "100.0%" and pct(0.0, 0) == "0%"
+    assert pct(None) == "n/a"
+
+
+def texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.texts]
+
+
+def test_confusion_figure_two_classes_counts_and_rates():
+    report = classification_report(
+        np.array([0, 0, 0, 1, 1]),
+        np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.2, 0.8], [0.4, 0.6]]),
+    )
+    fig = confusion_figure(report, "test set")
+    counts, rates = fig.axes[:2]
+    assert texts(counts) == ["2", "1", "0", "2"]  # rows true, columns predicted
+    assert texts(rates) == ["66.7%", "33.3%", "0.0%", "100.0%"]
+    names = [display_name(c) for c in report["labels"]]
+    assert [t.get_text() for t in counts.get_xticklabels()] == names
+    assert fig.get_suptitle() == "test set"
+    assert to_png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_confusion_figure_any_number_of_classes():
+    report = {"labels": THREE, "confusion_matrix": [[5, 1, 0], [0, 4, 0], [2, 0, 0]]}
+    fig = confusion_figure(report)
+    counts, rates = fig.axes[:2]
+    assert len(counts.texts) == len(rates.texts) == 9
+    assert texts(rates)[6:] == ["100.0%", "0.0%", "0.0%"]
+    assert texts(rates)[3:6] == ["0.0%", "100.0%", "0.0%"]
+    ticks = [t.get_text() for t in rates.get_yticklabels()]
+    assert ticks == [display_name(c) for c in THREE] and ticks[2] == "mask_worn_incorrectly"
+    assert (
+        fig.get_figwidth() > confusion_figure({"confusion_matrix": [[1, 0], [0, 1]]}).get_figwidth()
+    )
+
+
+def test_confusion_figure_without_any_sample_of_a_class():
+    fig = confusion_figure({"labels": THREE, "confusion_matrix": [[0] * 3] * 3})
+    assert set(texts(fig.axes[1])) == {"0.0%"}
+
+
+def test_curves_figure_puts_phases_one_after_another():
+    history = {
+        "head": {"loss": [0.9, 0.5], "val_loss": [0.8, 0.6], "accuracy": [0.7, 0.9]},
+        "finetune": {"loss": [0.4, 0.3, 0.2], "val_loss": [0.5, 0.4, 0.45]},
+    }
+    loss, accuracy = curves_figure(history, "training").axes
+    lines = {line.get_label(): list(line.get_xdata()) for line in loss.get_lines()}
+    assert lines["head train"] == [1, 2] and lines["finetune validation"] == [3, 4, 5]
+    assert accuracy.get_lines()[0].get_label() == "head train"
+
+
+def test_roc_figure_skips_reports_without_a_curve_and_zooms():
+    curve = {"fpr": [0.0, 0.1, 1.0], "tpr": [0.0, 0.9, 1.0]}
+    scenarios = {
+        "a": {"test": {"roc_curve": curve, "roc_auc": 0.95}},
+        "three classes": {"test": {"roc_curve": None, "roc_auc": None}},
+    }
+    fig = roc_figure(scenarios, zoom=(0.2, 0.8))
+    main, zoom = fig.axes
+    assert main.get_lines()[0].get_label() == "a (AUC 0.9500)"
+    assert len(main.get_lines()) == 2  # the curve and the diagonal
+    assert zoom.get_xlim() == (0, 0.2) and zoom.get_ylim() == (0.8, 1.0)
+    assert len(roc_figure(scenarios).axes) == 1
+
+
+def test_class_balance_and_sizes_for_every_class():
+    counts = dict(zip(THREE, (10, 8, 2), strict=True))
+    (ax,) = class_balance_figure(counts).axes
+    assert [p.get_width() for p in ax.patches] == [10, 8, 2]
+    assert ax.get_title() == "20 images"
+    (ax,) = size_histogram({"with_mask": [30, 300], "without_mask": [60, 900]}).axes
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Mask", "No mask"]
+
+
+@pytest.mark.parametrize("n, columns, rows", [(1, 6, 1), (6, 6, 1), (7, 6, 2), (12, 6, 2)])
+def test_image_grid_shows_bgr_images_in_rows(n, columns, rows):
+    blue = np.zeros((20, 10, 3), np.uint8)
+    blue[:, :, 0] = 255  # BGR
+    fig = image_grid([blue] * n, [f"#{k}" for k in range(n)], columns=columns)
+    assert len(fig.axes) == rows * min(columns, n)
+    shown = fig.axes[0].get_images()[0].get_array()
+    assert tuple(shown[0, 0]) == (0, 0, 255)  # shown as RGB
+    assert [ax.get_title() for ax in fig.axes[:n]] == [f"#{k}" for k in range(n)]
