@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mask_detector import config
 from mask_detector.benchmark import tutorial_haar
-from mask_detector.detection import Box, Detection
+from mask_detector.detection import Box
 from mask_detector.detectors import HaarDetector, YuNetDetector, ensure_yunet_model
-from mask_detector.evaluation.scenes import evaluate_scenes
+from mask_detector.evaluation.scenes import boxes_only, evaluate_scenes
 from mask_detector.imageio import read_image
 
 Detect = Callable[[np.ndarray], list[Box]]
@@ -97,10 +97,7 @@ def main() -> None:
     for name in args.detectors:
         detect = build(name, haar_kwargs)
 
-        def as_detections(image: np.ndarray, detect: Detect = detect) -> list[Detection]:
-            return [Detection(box, "", 0.0) for box in detect(image)]
-
-        report = evaluate_scenes(scenes / "images", scenes / "annotations", as_detections)
+        report = evaluate_scenes(scenes / "images", scenes / "annotations", boxes_only(detect))
         result = {
             "detector": name,
             "frame_640x480": time_ms(detect, frame),

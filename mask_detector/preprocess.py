@@ -46,6 +46,13 @@ def preprocess_faces(
     return scale_to_unit_range(batch)
 
 
+def to_images(batch: np.ndarray) -> list[np.ndarray]:
+    """Classifier input (RGB in [-1, 1], e.g. augmented views) back to BGR uint8 images, to
+    look at what the model sees."""
+    rgb = np.clip((np.asarray(batch, np.float32) + 1.0) * 127.5, 0, 255).round().astype(np.uint8)
+    return [np.ascontiguousarray(image[:, :, ::-1]) for image in rgb]
+
+
 def pad_box(box: Box, image_shape: tuple[int, ...], padding: float = FACE_PADDING) -> Box:
     """Grow a face box by `padding` of its size on every side, clipped to the image."""
     x, y, w, h = box

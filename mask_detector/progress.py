@@ -1,14 +1,18 @@
-"""Progress for long runs on stderr: a live counter on a terminal, a line per tenth in logs."""
+"""Progress for long runs: a live counter on a terminal, a line per tenth in logs and notebooks."""
 
 from __future__ import annotations
 
 import sys
 import time
 from collections.abc import Callable
+from typing import TextIO
 
 
-def progress_printer(what: str) -> Callable[[int, int], None]:
-    tty = sys.stderr.isatty()
+def progress_printer(what: str, file: TextIO | None = None) -> Callable[[int, int], None]:
+    """A `progress(done, total)` callback printing "what: done/total (seconds)" to `file`
+    (default: stderr, so a command's output stays clean; a notebook passes sys.stdout)."""
+    out = file or sys.stderr
+    tty = out.isatty()
     start = time.time()
     last_tenth = -1
 
@@ -20,13 +24,11 @@ def progress_printer(what: str) -> Callable[[int, int], None]:
             print(
                 f"\r{what}: {done}/{total} ({time.time() - start:.0f} s)",
                 end=end,
-                file=sys.stderr,
+                file=out,
                 flush=True,
             )
         elif tenth != last_tenth or done == total:
             last_tenth = tenth
-            print(
-                f"{what}: {done}/{total} ({time.time() - start:.0f} s)", file=sys.stderr, flush=True
-            )
+            print(f"{what}: {done}/{total} ({time.time() - start:.0f} s)", file=out, flush=True)
 
     return show

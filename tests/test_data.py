@@ -1,4 +1,4 @@
-"""Folder-per-class loading, near-duplicate grouping and leak-free splits."""
+"""Folder-per-class loading, near-duplicate grouping, leak-free splits, Kaggle downloads."""
 
 from pathlib import Path
 
@@ -9,7 +9,14 @@ from PIL import Image
 
 from helpers import needs_shared
 from mask_detector import config
-from mask_detector.data.dataset import LoadReport, class_of_folder, iter_images, list_samples
+from mask_detector.data import kaggle
+from mask_detector.data.dataset import (
+    LoadReport,
+    class_of_folder,
+    find_dataset_root,
+    iter_images,
+    list_samples,
+)
 from mask_detector.data.dedup import group_near_duplicates, hamming_matrix, phash
 from mask_detector.data.split import Split, make_split, split_by_groups
 from mask_detector.errors import DatasetError
@@ -30,6 +37,25 @@ from mask_detector.errors import DatasetError
 )
 def test_folder_names(name, label):
     assert class_of_folder(name) == label
+
+
+@pytest.mark.parametrize(
+    "folders, root",
+    [
+        (["with_mask", "without_mask"], "."),
+        (["data/with_mask", "data/without_mask", "notes"], "data"),
+        (
+            ["a/Test/WithMask", "a/Test/WithoutMask", "a/Train/WithMask", "a/Train/WithoutMask"],
+            "a/Test",
+        ),
+        ([".hidden/with_mask", "z/mask"], "z"),
+        (["holiday/beach"], "."),
+    ],
+)
+def test_find_dataset_root_looks_inside_wrapping_folders(tmp_path, folders, root):
+    for folder in folders:
+        (tmp_path / folder).mkdir(parents=True)
+    assert find_dataset_root(tmp_path) == tmp_path / root
 
 
 def photo(seed: int, size: int = 64) -> np.ndarray:
@@ -151,3 +177,43 @@ def test_shipped_split_has_no_leaks():
     bits_t, bits_r = test_h.astype(np.int32), train_h.astype(np.int32)
     dist = bits_t @ (1 - bits_r).T + (1 - bits_t) @ bits_r.T
     assert dist.min() > split.threshold
+
+
+@pytest.fixture
+def fake_kaggle(tmp_path, monkeypatch) -> Path:
+    """A `kaggle` command first on PATH that records its arguments and unzips one file into -p,
+    or fails when the data set is called "owner/missing"."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls.txt"
+    tool = bin_dir / "kaggle"
+    tool.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" >> {log}\n'
+        'case "$4" in owner/missing) echo "404 - Not Found" >&2; exit 1;; esac\n'
+        'mkdir -p "$6/data/with_mask" && echo x > "$6/data/with_mask/a.jpg"\n'
+    )
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    return log
+
+
+def test_kaggle_download_once_into_the_cache(tmp_path, monkeypatch, fake_kaggle):
+    monkeypatch.setenv(config.ENV_CACHE, str(tmp_path / "cache"))
+    folder = kaggle.download("omkargurav/face-mask-dataset")
+    assert folder == tmp_path / "cache" / "kaggle" / "omkargurav__face-mask-dataset"
+    assert find_dataset_root(folder) == folder / "data"
+    assert kaggle.download("omkargurav/face-mask-dataset") == folder  # no second download
+    calls = fake_kaggle.read_text().splitlines()
+    assert calls == [f"datasets download -d omkargurav/face-mask-dataset -p {folder} --unzip"]
+
+
+def test_kaggle_download_failures_are_one_clear_error(tmp_path, monkeypatch, fake_kaggle):
+    with pytest.raises(DatasetError, match="404 - Not Found"):
+        kaggle.download("owner/missing", tmp_path / "k")
+    assert not (tmp_path / "k" / "owner__missing").exists()
+    with pytest.raises(DatasetError, match="not a Kaggle data set name"):
+        kaggle.download("../etc", tmp_path / "k")
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    with pytest.raises(DatasetError, match="pip install kaggle"):
+        kaggle.download("owner/name", tmp_path / "k")

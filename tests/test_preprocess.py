@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from mask_detector.config import IMAGE_SIZE
-from mask_detector.preprocess import crop_faces, pad_box, preprocess_faces
+from mask_detector.preprocess import crop_faces, pad_box, preprocess_faces, to_images
 
 
 def test_matches_keras_mobilenet_v2_preprocess_input():
@@ -22,6 +22,14 @@ def test_shapes_colour_order_and_buffer_reuse():
     assert batch.shape == (2, IMAGE_SIZE, IMAGE_SIZE, 3)
     assert np.shares_memory(batch, buffer)
     assert np.allclose(batch[..., 0], 1.0) and np.allclose(batch[..., 2], -1.0)  # RGB order
+
+
+def test_to_images_undoes_the_scaling():
+    rng = np.random.default_rng(1)
+    faces = [rng.integers(0, 256, (IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8) for _ in range(2)]
+    back = to_images(preprocess_faces(faces))
+    assert [b.dtype for b in back] == [np.uint8] * 2
+    assert all(np.array_equal(b, f) for b, f in zip(back, faces, strict=True))  # BGR again
 
 
 def test_empty_batch():

@@ -12,7 +12,12 @@ from mask_detector import config
 from mask_detector.detection import Detection
 from mask_detector.detectors import HaarDetector
 from mask_detector.errors import DatasetError
-from mask_detector.evaluation.scenes import evaluate_scenes, load_annotations, match_boxes
+from mask_detector.evaluation.scenes import (
+    boxes_only,
+    evaluate_scenes,
+    load_annotations,
+    match_boxes,
+)
 
 VOC = """<annotation>
   <filename>{name}</filename>
@@ -107,7 +112,7 @@ def test_evaluate_scenes_with_synthetic_detections(tmp_path):
 
 def test_evaluate_scenes_boxes_only(tmp_path):
     images, notes = _scene(tmp_path, n=1)
-    report = evaluate_scenes(images, notes, lambda im: [Detection((10, 10, 20, 20), "", 0.0)])
+    report = evaluate_scenes(images, notes, boxes_only(lambda im: [(10, 10, 20, 20)]))
     assert report["recall"] == pytest.approx(1 / 3)
     assert report["recall_per_class"]["without_mask"] == 0.0
     assert report["label_accuracy"] is None
@@ -132,7 +137,7 @@ def test_evaluate_scenes_haar_on_a_few_real_photos(tmp_path):
     report = evaluate_scenes(
         scenes / "images",
         tmp_path / "annotations",
-        lambda im: [Detection(b, "", 0.0) for b in detector.detect(im)],
+        boxes_only(detector.detect),
     )
     assert report["images"] == 8 and report["skipped"] == 0
     assert report["faces"] > 0 and 0 <= report["found"] <= report["faces"]

@@ -74,6 +74,23 @@ def find_class_dirs(root: str | Path) -> dict[str, Path]:
     return found
 
 
+def find_dataset_root(folder: str | Path) -> Path:
+    """The shallowest folder under `folder` (itself included) that holds a class folder.
+
+    Zips and downloads wrap the class folders in others (`data/with_mask/`, or `Train/` beside
+    `Test/`: the first in sorted order wins). `folder` itself when none holds one, so that
+    find_class_dirs says what is missing.
+    """
+    queue = [Path(folder)]
+    while queue:
+        current = queue.pop(0)
+        children = sorted(c for c in current.iterdir() if c.is_dir() and not c.name.startswith("."))
+        if any(class_of_folder(c.name) for c in children):
+            return current
+        queue += children
+    return Path(folder)
+
+
 def list_samples(root: str | Path) -> list[Sample]:
     """Every non-hidden file in each class folder (subfolders too), sorted for reproducibility.
 

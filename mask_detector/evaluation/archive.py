@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 from ..classifier import MaskClassifier
-from ..data.dataset import Progress, class_of_folder
+from ..data.dataset import Progress, find_dataset_root
 from ..errors import DatasetError
 from .classify import evaluate_folder
 
@@ -85,18 +85,7 @@ def extract_zip(
             except (zipfile.BadZipFile, RuntimeError, OSError, EOFError) as exc:
                 # RuntimeError: encrypted member; BadZipFile: CRC error or damage
                 raise DatasetError(f"{info.filename}: cannot be extracted ({exc})") from None
-    return dataset_root(dest)
-
-
-def dataset_root(folder: Path) -> Path:
-    """The folder with the class folders: people often zip a parent folder around them."""
-    while True:
-        children = [c for c in folder.iterdir() if c.is_dir()]
-        if any(class_of_folder(c.name) for c in children) or len(children) != 1:
-            return folder
-        if any(c.is_file() for c in folder.iterdir()):
-            return folder
-        folder = children[0]
+    return find_dataset_root(dest)
 
 
 def evaluate_archive(

@@ -37,6 +37,11 @@ DetectFn = Callable[[np.ndarray], Sequence[Detection]]
 ProgressFn = Callable[[int, int], None]
 
 
+def boxes_only(find_faces: Callable[[np.ndarray], Sequence[Box]]) -> DetectFn:
+    """A face detector's `detect` as a DetectFn with empty labels: to score boxes alone."""
+    return lambda image: [Detection(box, "", 0.0) for box in find_faces(image)]
+
+
 def load_annotations(path: str | Path) -> list[tuple[str, Box]]:
     """(label, (x, y, w, h)) for each <object> of a PASCAL VOC file; raises DatasetError."""
     try:
