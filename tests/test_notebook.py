@@ -1,4 +1,5 @@
-"""The notebook runs top to bottom (smoke mode: tiny data, one epoch) without an error.
+"""The notebook: made from its script, committed with the outputs of a run, and it runs top to
+bottom (smoke mode: tiny data, one epoch) without an error.
 
 A copy is executed, so the committed outputs are never touched; its runs go to a temporary
 folder, not to runs/notebook/ or models/.
@@ -8,16 +9,18 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import needs_shared
 from mask_detector import config
 
 REPO_ROOT = config.REPO_ROOT
 NOTEBOOK = REPO_ROOT / "notebooks" / "Face_Mask_Detection.ipynb"
-SHARED_DATA = config.shared_dir() / "datasets"
+BUILDER = REPO_ROOT / "notebooks" / "build_notebook.py"
 
 NOTEBOOK_NEEDS = ("nbclient", "nbformat", "ipykernel", "pandas", "tensorflow", "skimage")
 
@@ -26,6 +29,25 @@ pytestmark = pytest.mark.slow
 
 def _missing(*modules: str) -> list[str]:
     return [m for m in modules if importlib.util.find_spec(m) is None]
+
+
+def test_notebook_is_built_from_its_script() -> None:
+    """The committed .ipynb holds exactly the script's cells (with some repository filled in):
+    a script edited without rebuilding, or a notebook edited by hand, fails here."""
+    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("jupytext")
+    spec = importlib.util.spec_from_file_location("build_notebook", BUILDER)
+    assert spec and spec.loader
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    committed = nbformat.read(NOTEBOOK, as_version=4)
+    setup = next(c.source for c in committed.cells if "REPOSITORY = " in c.source)
+    repo = re.search(r'REPOSITORY = "([^"]+)"', setup)
+    assert repo, "the set-up cell names no REPOSITORY"
+    built = builder.build(repo.group(1))
+    assert [(c.cell_type, c.source) for c in committed.cells] == [
+        (c.cell_type, c.source) for c in built.cells
+    ], "rebuild the notebook: python notebooks/build_notebook.py (--execute if code changed)"
 
 
 def test_notebook_is_committed_with_outputs() -> None:
@@ -43,10 +65,7 @@ def test_notebook_is_committed_with_outputs() -> None:
     assert NOTEBOOK.stat().st_size < 5_000_000, "keep the figures small"
 
 
-@pytest.mark.skipif(
-    not SHARED_DATA.is_dir(),
-    reason=f"shared data not found at {SHARED_DATA} (set {config.ENV_SHARED})",
-)
+@needs_shared
 @pytest.mark.skipif(
     bool(_missing(*NOTEBOOK_NEEDS)),
     reason=f"notebook dependencies missing: {', '.join(_missing(*NOTEBOOK_NEEDS))}",

@@ -180,7 +180,7 @@ def image_grid(
     for k, (ax, image) in enumerate(zip(axes.flat, images, strict=False)):
         ax.imshow(image[:, :, ::-1])
         if titles is not None and k < len(titles):
-            ax.set_title(titles[k], fontsize=7)
+            ax.set_title(titles[k], fontsize=7 if size < 3 else 9)
     if title:
         fig.suptitle(title)
     return fig
