@@ -58,3 +58,34 @@ def test_the_library_never_imports_the_app_glue() -> None:
     for name, tree in modules().items():
         if not name.startswith("mask_detector.app"):
             assert not any(n.startswith("mask_detector.app") for n in imported(tree, name)), name
+
+
+def readme_map() -> list[str]:
+    """The entries of the README's package map, top to bottom (continued lines joined)."""
+    readme = (config.REPO_ROOT / "README.md").read_text()
+    section = readme.split("\n## Architecture\n", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```\n", 2)[1]
+    entries: list[str] = []
+    for line in block.splitlines():
+        if line.startswith(" " * 20) and entries:  # a description carried to the next line
+            entries[-1] += " " + line.strip()
+        else:
+            entries.append(line)
+    return entries
+
+
+def entry_of(module: str, entries: list[str]) -> int:
+    """Index of the map entry that names the module's file."""
+    name = module.split(".")[-1] + ".py"
+    found = [i for i, entry in enumerate(entries) if re.search(rf"\b{re.escape(name)}\b", entry)]
+    assert found, f"README's Architecture map does not name {module} ({name})"
+    return found[0]
+
+
+def test_the_readme_map_names_every_module_callers_above_callees() -> None:
+    entries = readme_map()
+    tree_of = {m: t for m, t in modules().items() if not m.endswith(("__init__", "__main__"))}
+    row = {module: entry_of(module, entries) for module in tree_of}
+    for module, tree in tree_of.items():
+        for target in imported(tree, module) & set(row):
+            assert row[module] <= row[target], f"{module} calls {target}, listed above it"
