@@ -48,8 +48,6 @@ from benchmarks.harness import (
     write_y4m,
 )
 
-# --- the benchmark -------------------------------------------------------------------------------
-
 
 @dataclass
 class Result:

@@ -100,6 +100,20 @@ def test_one_pipeline_is_safe_to_share_between_threads(astronaut_bgr, masked_ast
         assert np.array_equal(annotated, alone[k][0])
 
 
+@needs_model
+def test_shared_pipelines_load_each_model_once():
+    """What the app's sessions get: one classifier per file, one face detector per setting."""
+    first = MaskDetector.load(MODEL, "haar", min_confidence=0.5, min_face=24, shared=True)
+    again = MaskDetector.load(MODEL, "haar", min_confidence=0.9, min_face=24, shared=True)
+    assert again is not first and again.min_confidence == 0.9
+    assert again.classifier is first.classifier and again.detector is first.detector
+    other = MaskDetector.load(MODEL, "haar", min_face=40, shared=True)
+    assert other.classifier is first.classifier and other.detector is not first.detector
+    assert other.detector.min_face == 40
+    private = MaskDetector.load(MODEL, "haar", min_face=24)
+    assert private.classifier is not first.classifier and private.detector is not first.detector
+
+
 def test_missing_model_file(tmp_path):
     with pytest.raises(ModelLoadError, match="model file not found"):
         MaskClassifier(tmp_path / "nope.tflite")
