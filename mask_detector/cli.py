@@ -40,7 +40,7 @@ def _add_model_options(p: argparse.ArgumentParser, face_detector: bool = True) -
         )
 
 
-def _load_pipeline(args: argparse.Namespace, min_confidence: float = 0.0) -> MaskDetector:
+def _pipeline_for(args: argparse.Namespace, min_confidence: float = 0.0) -> MaskDetector:
     """The pipeline the options ask for; asking for YuNet by name may fetch its file once."""
     from .pipeline import MaskDetector
 
@@ -83,7 +83,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     from .imageio import read_image
 
-    pipeline = _load_pipeline(args, args.min_confidence)
+    pipeline = _pipeline_for(args, args.min_confidence)
     failed = 0
     results: list[dict[str, Any]] = []
     written: set[Path] = set()
@@ -173,7 +173,7 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
     from .evaluation.scenes import evaluate_scenes
     from .progress import progress_printer
 
-    pipeline = _load_pipeline(args)
+    pipeline = _pipeline_for(args)
     report = evaluate_scenes(
         args.images_dir, args.annotations_dir, pipeline.detect, progress=progress_printer("scenes")
     )

@@ -7,8 +7,11 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+#: What long runs call after each step: progress(done, total).
+Progress = Callable[[int, int], None]
 
-def progress_printer(what: str, file: TextIO | None = None) -> Callable[[int, int], None]:
+
+def progress_printer(what: str, file: TextIO | None = None) -> Progress:
     """A `progress(done, total)` callback printing "what: done/total (seconds)" to `file`
     (default: stderr, so a command's output stays clean; a notebook passes sys.stdout)."""
     out = file or sys.stderr

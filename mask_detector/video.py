@@ -8,7 +8,6 @@ frames larger than MAX_SIDE pixels on their longer side are scaled down first. A
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +20,7 @@ from .config import LABELS
 from .detection import count_labels
 from .errors import MaskDetectorError
 from .pipeline import MaskDetector
+from .progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +35,6 @@ MAX_SIDE = 1280
 CODECS = ("libx264", "mpeg4")
 #: Used when the file does not say its frame rate.
 DEFAULT_FPS = 25.0
-
-Progress = Callable[[int, int], None]
 
 
 class InvalidVideoError(MaskDetectorError, ValueError):

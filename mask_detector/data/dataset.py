@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,10 +12,9 @@ import numpy as np
 from ..config import CLASS_ALIASES, LABELS
 from ..errors import DatasetError, InvalidImageError
 from ..imageio import read_image
+from ..progress import Progress
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)

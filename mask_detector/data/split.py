@@ -12,7 +12,8 @@ import numpy as np
 
 from ..config import LABELS
 from ..errors import DatasetError
-from .dataset import LoadReport, Progress, Sample, iter_images, list_samples
+from ..progress import Progress
+from .dataset import LoadReport, Sample, iter_images, list_samples
 from .dedup import DEFAULT_THRESHOLD, group_near_duplicates, phash
 
 PARTS = ("train", "val", "test")

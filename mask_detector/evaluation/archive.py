@@ -16,8 +16,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 from ..classifier import MaskClassifier
-from ..data.dataset import Progress, find_dataset_root
+from ..data.dataset import find_dataset_root
 from ..errors import DatasetError
+from ..progress import Progress
 from .classify import evaluate_folder
 
 #: Most files taken from one archive.

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 
 from ..classifier import MaskClassifier
-from ..data.dataset import LoadReport, Progress, Sample, iter_images, list_samples
+from ..data.dataset import LoadReport, Sample, iter_images, list_samples
 from ..data.split import Split
+from ..progress import Progress
 from .metrics import classification_report
 
 BATCH = 32

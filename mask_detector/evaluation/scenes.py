@@ -22,6 +22,7 @@ from ..detection import Box, Detection
 from ..detectors.base import box_iou
 from ..errors import DatasetError, InvalidImageError
 from ..imageio import read_image
+from ..progress import Progress
 
 #: IoU needed for a detection to count as finding a face. 0.3, not the usual 0.5: faces here are
 #: often 10-30 px, where a few pixels of box disagreement already halve the IoU, and detectors
@@ -34,7 +35,6 @@ SCENE_CLASSES: tuple[str, ...] = (*LABELS, INCORRECT)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 DetectFn = Callable[[np.ndarray], Sequence[Detection]]
-ProgressFn = Callable[[int, int], None]
 
 
 def boxes_only(find_faces: Callable[[np.ndarray], Sequence[Box]]) -> DetectFn:
@@ -117,7 +117,7 @@ def evaluate_scenes(
     images_dir: str | Path,
     annotations_dir: str | Path,
     detect: DetectFn,
-    progress: ProgressFn | None = None,
+    progress: Progress | None = None,
     *,
     iou_threshold: float = IOU_THRESHOLD,
     limit: int | None = None,
