@@ -92,13 +92,14 @@ def backbone_weights_path(explicit: str | Path | None = None) -> str:
 
 
 def yunet_model_path(explicit: str | Path | None = None) -> Path | None:
-    """The YuNet ONNX file from the option, the environment, ../shared or the cache; else None."""
+    """The YuNet ONNX file from the option, the environment, models/ (shipped with the
+    repository) or the cache (a copy of the package without models/ downloads it); else None."""
     if explicit:
         return Path(explicit)
     env = os.environ.get(ENV_YUNET)
     if env:
         return Path(env)
-    return _first_existing(shared_dir() / "weights" / YUNET_FILE, cache_dir() / YUNET_FILE)
+    return _first_existing(MODELS_DIR / YUNET_FILE, cache_dir() / YUNET_FILE)
 
 
 def training_data_dir() -> Path:

@@ -280,3 +280,17 @@ def test_video_page(astronaut_bgr, tmp_path, monkeypatch):
     at.file_uploader(key="video_file").set_value(("notes.mp4", b"text", "video/mp4")).run()
     assert not at.exception
     assert at.error[0].value.startswith("notes.mp4: not a video file")
+
+
+@needs_model
+def test_sidebar_offers_both_detectors_offline(tmp_path, monkeypatch):
+    """A fresh clone, no ../shared, no cache: YuNet is offered from models/, with one hint line."""
+    from mask_detector.app.state import DETECTOR_HINT
+
+    monkeypatch.setenv(config.ENV_SHARED, str(tmp_path / "no-shared"))
+    monkeypatch.setenv(config.ENV_CACHE, str(tmp_path / "no-cache"))
+    at = open_page("pages/upload.py")
+    assert at.sidebar.selectbox[0].options == ["Haar cascade (OpenCV)", "YuNet (OpenCV DNN)"]
+    assert [c.value for c in at.sidebar.caption] == [DETECTOR_HINT]
+    at.sidebar.selectbox[0].set_value("yunet").run()
+    assert not at.exception and not at.error

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from helpers import needs_model, needs_shared
+from helpers import MODEL, needs_model, needs_shared
 from mask_detector import config
 from mask_detector.cli import main
 
@@ -124,7 +124,9 @@ def test_yunet_by_name_tries_the_download_and_explains_failure(tmp_path, monkeyp
         asked.append(url)
         raise urllib.error.URLError("no network")
 
-    monkeypatch.setenv(config.ENV_SHARED, str(tmp_path / "no-shared"))
+    # A copy of the package without models/ (the classifier named explicitly) and no cache.
+    monkeypatch.setenv(config.ENV_MODEL, str(MODEL))
+    monkeypatch.setattr(config, "MODELS_DIR", tmp_path / "no-models")
     monkeypatch.setenv(config.ENV_CACHE, str(tmp_path / "cache"))
     monkeypatch.setattr(urllib.request, "urlopen", offline)
     image = tmp_path / "a.png"

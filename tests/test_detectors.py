@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from helpers import from_threads, needs_shared, needs_yunet
+from helpers import from_threads, needs_yunet
 from mask_detector import config
 from mask_detector.detectors import (
     DETECTORS,
@@ -25,7 +25,7 @@ from mask_detector.detectors import (
 from mask_detector.detectors.base import box_iou, clip_box, clip_boxes, non_max_suppression
 from mask_detector.errors import DetectorUnavailableError
 
-SHARED_YUNET = config.shared_dir() / "weights" / config.YUNET_FILE
+SHIPPED_YUNET = config.MODELS_DIR / config.YUNET_FILE
 ODD_SHAPES = [(1, 1), (7, 3000), (3000, 7), (5, 5), (479, 641)]
 
 
@@ -104,8 +104,21 @@ def test_make_detector_missing_yunet_file(tmp_path):
     assert str(missing) in text and "--yunet-model" in text and config.ENV_YUNET in text
 
 
-def test_yunet_unavailable_without_file_or_download(tmp_path, monkeypatch):
+def test_yunet_ships_with_the_repository(tmp_path, monkeypatch):
+    """A fresh clone finds YuNet in models/: no ../shared, no cache, no download."""
     monkeypatch.setenv(config.ENV_SHARED, str(tmp_path / "shared"))
+    monkeypatch.setenv(config.ENV_CACHE, str(tmp_path / "cache"))
+    _serve(monkeypatch, AssertionError("network used"))
+    digest = hashlib.sha256(SHIPPED_YUNET.read_bytes()).hexdigest()
+    recorded = (config.MODELS_DIR / f"{config.YUNET_FILE}.sha256").read_text().split()
+    assert digest == config.YUNET_SHA256 == recorded[0] and recorded[1] == config.YUNET_FILE
+    assert (config.MODELS_DIR / "LICENSE.yunet").is_file()
+    assert yunet_available() == (True, str(SHIPPED_YUNET))
+    assert make_detector("yunet").name == "yunet"
+
+
+def test_yunet_unavailable_without_file_or_download(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "MODELS_DIR", tmp_path / "models")
     monkeypatch.setenv(config.ENV_CACHE, str(tmp_path / "cache"))
     ok, why = yunet_available()
     assert not ok and "--yunet-model" in why
@@ -130,8 +143,8 @@ class _FakeResponse(io.BytesIO):
 
 @pytest.fixture
 def empty_places(tmp_path, monkeypatch):
-    """No YuNet file anywhere: shared and cache point into tmp_path."""
-    monkeypatch.setenv(config.ENV_SHARED, str(tmp_path / "shared"))
+    """No YuNet file anywhere: models/ and the cache point into tmp_path."""
+    monkeypatch.setattr(config, "MODELS_DIR", tmp_path / "models")
     monkeypatch.setenv(config.ENV_CACHE, str(tmp_path / "cache"))
     return tmp_path / "cache"
 
@@ -149,9 +162,8 @@ def _serve(monkeypatch, payload: bytes | Exception):
     return calls
 
 
-@needs_shared
 def test_download_verifies_and_saves(empty_places, monkeypatch):
-    calls = _serve(monkeypatch, SHARED_YUNET.read_bytes())
+    calls = _serve(monkeypatch, SHIPPED_YUNET.read_bytes())
     path = ensure_yunet_model()
     assert calls and calls[0][0] == config.YUNET_URL and calls[0][1]
     assert path == empty_places / config.YUNET_FILE
@@ -181,9 +193,8 @@ def test_download_not_allowed_never_touches_network(empty_places, monkeypatch):
         ensure_yunet_model(download=False)
 
 
-@needs_shared
 def test_yunet_finds_astronaut_and_masked_face(astronaut_bgr, masked_astronaut_bgr):
-    detector = make_detector("yunet", yunet_model=SHARED_YUNET)
+    detector = make_detector("yunet", yunet_model=SHIPPED_YUNET)
     assert isinstance(detector, YuNetDetector) and isinstance(detector, FaceDetector)
     for image in (astronaut_bgr, masked_astronaut_bgr):
         boxes = detector.detect(image)
@@ -192,10 +203,9 @@ def test_yunet_finds_astronaut_and_masked_face(astronaut_bgr, masked_astronaut_b
     assert detector.detect(np.zeros((480, 640, 3), np.uint8)) == []
 
 
-@needs_shared
 @pytest.mark.parametrize("shape", [*ODD_SHAPES, (1500, 2000)])
 def test_yunet_boxes_inside_odd_images(shape, astronaut_bgr):
-    detector = YuNetDetector(SHARED_YUNET)
+    detector = YuNetDetector(SHIPPED_YUNET)
     image = np.zeros((*shape, 3), np.uint8)
     h, w = min(shape[0], 512), min(shape[1], 512)
     image[:h, :w] = astronaut_bgr[:h, :w]

@@ -1,7 +1,8 @@
 """YuNet (OpenCV zoo) face detector: a small CNN that finds masked and tiny faces Haar misses.
 
-The ONNX file is not in the repository: it is looked up (option, MASK_DETECTOR_YUNET, ../shared,
-the cache) and, only when allowed, downloaded once into the cache with its SHA-256 checked.
+The ONNX file (232 kB) ships in models/ with its licence and SHA-256; it is looked up there after
+the option and MASK_DETECTOR_YUNET, then in the cache, and only a copy of the package without
+models/ downloads it (when allowed) into the cache, SHA-256 checked.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def ensure_yunet_model(explicit: str | Path | None = None, download: bool = True
     if not download:
         raise DetectorUnavailableError(
             f"YuNet model file not found (looked in {config.ENV_YUNET}, "
-            f"{config.shared_dir() / 'weights'}, {config.cache_dir()}). {_HOW_TO}"
+            f"{config.MODELS_DIR}, {config.cache_dir()}). {_HOW_TO}"
         )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
