@@ -16,7 +16,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 from ..classifier import MaskClassifier
-from ..data.dataset import Progress, class_of_folder
+from ..config import label_of
+from ..data.dataset import Progress
 from ..errors import DatasetError
 from .classify import evaluate_folder
 
@@ -92,7 +93,7 @@ def dataset_root(folder: Path) -> Path:
     """The folder with the class folders: people often zip a parent folder around them."""
     while True:
         children = [c for c in folder.iterdir() if c.is_dir()]
-        if any(class_of_folder(c.name) for c in children) or len(children) != 1:
+        if any(label_of(c.name) for c in children) or len(children) != 1:
             return folder
         if any(c.is_file() for c in folder.iterdir()):
             return folder

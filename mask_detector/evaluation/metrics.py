@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,24 +14,31 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-from ..config import LABELS
+from ..config import DISPLAY_NAMES, LABELS
+from .by_size import by_size
 
 #: Points kept from the ROC curve: enough to draw it, few enough for a small JSON file.
 ROC_POINTS = 101
 
 
-def classification_report(y_true: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
+def classification_report(
+    y_true: np.ndarray, probs: np.ndarray, sizes: Sequence[float] | np.ndarray | None = None
+) -> dict[str, Any]:
     """Accuracy, per-class precision/recall/F1, ROC AUC, confusion matrix (rows true).
 
-    `probs` is (N, len(LABELS)); the predicted class is its argmax.
+    `probs` is (N, len(LABELS)); the predicted class is its argmax, so on a data set without
+    some class, a face given that class counts as wrong. A class with no true face has recall
+    None; one never predicted has precision None. With `sizes` (each face's longer side in
+    pixels) the report also has `by_size`.
     """
     y_true = np.asarray(y_true, int)
-    probs = np.asarray(probs, float)
+    probs = np.asarray(probs, float).reshape(len(y_true), len(LABELS))
     y_pred = probs.argmax(axis=1)
     labels = list(range(len(LABELS)))
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0
     )
+    predicted = np.bincount(y_pred, minlength=len(LABELS))
     report: dict[str, Any] = {
         "n": len(y_true),
         "accuracy": float(np.mean(y_true == y_pred)) if len(y_true) else 0.0,
@@ -38,9 +46,9 @@ def classification_report(y_true: np.ndarray, probs: np.ndarray) -> dict[str, An
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
         "per_class": {
             name: {
-                "precision": float(precision[k]),
-                "recall": float(recall[k]),
-                "f1": float(f1[k]),
+                "precision": float(precision[k]) if predicted[k] else None,
+                "recall": float(recall[k]) if support[k] else None,
+                "f1": float(f1[k]) if support[k] and predicted[k] else None,
                 "support": int(support[k]),
             }
             for k, name in enumerate(LABELS)
@@ -48,9 +56,9 @@ def classification_report(y_true: np.ndarray, probs: np.ndarray) -> dict[str, An
         "roc_auc": None,
         "roc_curve": None,
     }
-    if len(set(y_true.tolist())) == 2:
-        # Score: probability of "with_mask", the positive class.
-        positive = (y_true == 0).astype(int)
+    positive = (y_true == 0).astype(int)
+    if 0 < positive.sum() < len(positive):
+        # Score: probability of "with_mask", the positive class, against every other class.
         report["roc_auc"] = float(roc_auc_score(positive, probs[:, 0]))
         fpr, tpr, _ = roc_curve(positive, probs[:, 0])
         grid = np.linspace(0, 1, ROC_POINTS)
@@ -58,12 +66,24 @@ def classification_report(y_true: np.ndarray, probs: np.ndarray) -> dict[str, An
             "fpr": grid.round(4).tolist(),
             "tpr": np.interp(grid, fpr, tpr).round(4).tolist(),
         }
+    if sizes is not None:
+        report["by_size"] = by_size(y_true, y_pred, sizes)
     return report
 
 
 def summary_line(report: dict[str, Any]) -> str:
-    recalls = ", ".join(f"{k} recall {v['recall']:.2%}" for k, v in report["per_class"].items())
+    recalls = ", ".join(
+        f"{k} recall {v['recall']:.2%}"
+        for k, v in report["per_class"].items()
+        if v["recall"] is not None
+    )
     return f"n={report['n']} accuracy {report['accuracy']:.2%} ({recalls})"
+
+
+def confusion_rates(matrix: Sequence[Sequence[int]]) -> list[list[float]]:
+    """A confusion matrix normalised by true class (each row sums to 1; an empty row is 0s)."""
+    cm = np.asarray(matrix, float)
+    return (cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)).tolist()
 
 
 def plot_confusion_matrix(report: dict[str, Any], path: str | Path, title: str = "") -> Path:
@@ -72,8 +92,9 @@ def plot_confusion_matrix(report: dict[str, Any], path: str | Path, title: str =
     from matplotlib.figure import Figure
 
     cm = np.asarray(report["confusion_matrix"], float)
-    rates = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    fig = Figure(figsize=(9, 4))
+    rates = np.asarray(confusion_rates(report["confusion_matrix"]), float)
+    names = [DISPLAY_NAMES.get(c, c) for c in report["labels"]]
+    fig = Figure(figsize=(4 + 2.2 * len(names), 1.5 + 1.2 * len(names)))
     axes = fig.subplots(1, 2)
     for ax, values, fmt, name in (
         (axes[0], cm, "{:.0f}", "counts"),
@@ -81,10 +102,10 @@ def plot_confusion_matrix(report: dict[str, Any], path: str | Path, title: str =
     ):
         ax.imshow(values, cmap="Blues")
         ax.set(
-            xticks=range(len(LABELS)),
-            yticks=range(len(LABELS)),
-            xticklabels=LABELS,
-            yticklabels=LABELS,
+            xticks=range(len(names)),
+            yticks=range(len(names)),
+            xticklabels=names,
+            yticklabels=names,
             xlabel="predicted",
             ylabel="true",
             title=name,
