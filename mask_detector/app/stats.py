@@ -90,7 +90,7 @@ class LiveStats:
         with self._lock:
             self._times.append(now)
             self._prune(now)
-            self._with_mask, self._without_mask = (counts[label] for label in LABELS)
+            self._with_mask, self._without_mask = counts[LABELS[0]], counts[LABELS[1]]
             self._frames += 1
             self._dropped += dropped
             if self._first is None:
