@@ -393,7 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=str(config.MODELS_DIR))
     p.set_defaults(handler=cmd_ship)
 
-    p = sub.add_parser("card", help="write models/MODEL_CARD.pipeline from the metrics files")
+    p = sub.add_parser("card", help="write models/MODEL_CARD.md from the metrics files")
     p.add_argument("--models-dir", default=str(config.MODELS_DIR))
     p.set_defaults(handler=cmd_card)
 
