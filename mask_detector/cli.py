@@ -26,18 +26,47 @@ def _add_model_options(p: argparse.ArgumentParser, face_detector: bool = True) -
         f" or ${config.ENV_MODEL})",
     )
     if face_detector:
+        photo = config.PHOTO
         p.add_argument(
             "--detector",
             dest="detector_name",
             choices=("haar", "yunet"),
-            default="haar",
-            help="face detector (default: haar)",
+            default=photo.detector,
+            help=f"face detector (default: {photo.detector})",
         )
         p.add_argument(
             "--yunet-model",
             metavar="PATH",
-            help=f"YuNet ONNX file (default: ${config.ENV_YUNET} or ../shared/weights)",
+            help=f"YuNet ONNX file (default: models/{config.YUNET_FILE} or ${config.ENV_YUNET})",
         )
+        p.add_argument(
+            "--min-face",
+            type=int,
+            metavar="PX",
+            default=photo.min_face,
+            help="smallest face to find: the longer side of its box, in pixels of the photo "
+            f"(default: {photo.min_face})",
+        )
+        p.add_argument(
+            "--small-faces",
+            action=argparse.BooleanOptionalAction,
+            default=photo.small_faces,
+            help="search each photo at the scales its size and --min-face call for "
+            "(enlarged when small); --no-small-faces: the live camera's faster path",
+        )
+        p.add_argument(
+            "--min-judged-face",
+            type=int,
+            metavar="PX",
+            default=config.MIN_JUDGED_FACE,
+            help=f"smaller faces are reported as {config.TOO_SMALL}, without a mask label "
+            f"(default: {config.MIN_JUDGED_FACE}; 0 labels every face)",
+        )
+
+
+def _setting_name(args: argparse.Namespace) -> str:
+    """How reports name a detector setting: "yunet", or "yunet (live path)"."""
+    return args.detector_name + ("" if args.small_faces else " (live path)")
 
 
 def _pipeline_for(args: argparse.Namespace, min_confidence: float = 0.0) -> MaskDetector:
@@ -50,6 +79,9 @@ def _pipeline_for(args: argparse.Namespace, min_confidence: float = 0.0) -> Mask
         args.yunet_model,
         min_confidence,
         download=args.detector_name == "yunet" and not args.yunet_model,
+        min_face=args.min_face,
+        small_faces=args.small_faces,
+        min_judged_face=args.min_judged_face,
     )
 
 
@@ -113,7 +145,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 print(f"{path}: no face found")
             for f in faces:
                 x, y, w, h = f.box
-                print(f"{path}: box={x},{y},{w},{h} {f.label} {f.confidence:.3f}")
+                confidence = "" if f.confidence is None else f" {f.confidence:.3f}"
+                print(f"{path}: box={x},{y},{w},{h} {f.label}{confidence}")
         if args.out:
             cv2.imwrite(
                 str(_output_name(Path(args.out), path, written)), pipeline.annotate(image, faces)
@@ -175,7 +208,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
     from .data.split import Split
-    from .evaluation.by_size import by_size_table
+    from .evaluation.by_size import by_size_table, recall_table
     from .evaluation.crops import evaluate_scene_crops
     from .evaluation.figures import pct
     from .evaluation.scenes import evaluate_scenes
@@ -201,6 +234,11 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
             + (f" (none is in the {args.part} part of {args.split})" if only else "")
         )
     report["detector"] = args.detector_name
+    report["setting"] = {
+        "small_faces": args.small_faces,
+        "min_face": args.min_face,
+        "min_judged_face": args.min_judged_face,
+    }
     report["split_part"] = f"{args.split}:{args.part}" if args.split else None
     # The classifier alone on the annotated boxes: tells label errors from missed faces.
     report["crop_classification"] = evaluate_scene_crops(
@@ -209,7 +247,7 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
     if args.save:
         path = Path(args.save)
         saved = json.loads(path.read_text()) if path.is_file() else {}
-        saved[args.detector_name] = report
+        saved[_setting_name(args)] = report
         path.write_text(json.dumps(saved, indent=1) + "\n")
     if args.json:
         print(json.dumps(report, indent=1))
@@ -218,9 +256,17 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
         f"{k} {pct(v)}" for k, v in report["recall_per_class"].items() if v is not None
     )
     print(
-        f"{args.detector_name}: {report['found']}/{report['faces']} faces found "
+        f"{_setting_name(args)}: {report['found']}/{report['faces']} faces found "
         f"(recall {pct(report['recall'])}; {per_class}); precision {pct(report['precision'])}"
     )
+    print("faces found by size (longer side of the annotated box, px):")
+    print(recall_table(report["recall_by_size"]))
+    if report.get("found_and_right") is not None:
+        print(
+            f"found and labelled right: {pct(report['found_and_right'])} of the "
+            f"with_mask / without_mask faces; {report['too_small']} found faces too small "
+            f"to judge (under {args.min_judged_face} px)"
+        )
     if report.get("label_accuracy") is not None:
         per_label = ", ".join(
             f"{k} {pct(v)} of {report['found_per_class'][k]}"

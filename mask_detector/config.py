@@ -3,16 +3,37 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 #: Class names, in the order of the classifier's output units. A model with fewer outputs (an
 #: older two-class export) covers the first ones, so the order only ever grows at the end.
 LABELS: tuple[str, ...] = ("with_mask", "without_mask", "mask_worn_incorrectly")
+
+# A face found but too small to judge: the classifier is not asked about a face whose box is
+# smaller than MIN_JUDGED_FACE, since there its label is more guess than judgement. The face is
+# still found, so it is kept and shown for what it is; everything about it is set here.
+#: Its label in a Detection, JSON and CSV. Its confidence is None there (null, an empty cell),
+#: and the confidence threshold never hides it: it has no label to doubt.
+TOO_SMALL = "too_small"
+#: Its box is drawn in a neutral grey (BGR), tagged with a mark instead of a label.
+TOO_SMALL_COLOUR = (128, 128, 128)
+TOO_SMALL_MARK = "?"
+#: Every label a result can carry, in the order counts list them (count_labels, the app).
+RESULT_LABELS: tuple[str, ...] = (*LABELS, TOO_SMALL)
+#: Longer side of a face box, in pixels of the original image, from which on the classifier
+#: labels it (0: every face). 16 px: on the annotated with/without-mask faces of scenes-dev and
+#: the scenes-ilc validation photos, the shipped classifier is right on 57% of the faces under
+#: 16 px, less than the 69% that always saying "Mask" would get, and on 83% of the 16-24 px
+#: ones: every size from 16 px on is at least 75% right (`benchmarks/small_faces.py judge`).
+MIN_JUDGED_FACE = 16
+
 #: Human-facing names used on drawn boxes and in the app.
 DISPLAY_NAMES: dict[str, str] = {
     "with_mask": "Mask",
     "without_mask": "No mask",
     "mask_worn_incorrectly": "Mask worn wrong",
+    TOO_SMALL: "Too small to judge",
 }
 
 
@@ -20,6 +41,24 @@ def display_name(label: str) -> str:
     """The name people see for a label (with_mask: Mask); a label without one is shown as is."""
     return DISPLAY_NAMES.get(label, label)
 
+
+@dataclass(frozen=True)
+class DetectionDefaults:
+    """Where a use starts from: the face detector, the smallest face it reports (the box's
+    longer side, in pixels of the original image) and whether it takes the small-face path
+    (the image searched at the scales its size and that smallest face call for)."""
+
+    detector: str
+    min_face: int
+    small_faces: bool
+
+
+#: Photos and video files (the upload and video pages, `predict`, `evaluate-scenes`): what
+#: finds the most faces at a precision of at least 0.85 on scenes-dev and the scenes-ilc
+#: validation photos (README, "Finding small faces").
+PHOTO = DetectionDefaults("yunet", min_face=10, small_faces=True)
+#: The live camera: Haar for speed, on faces near the lens, on the path it always took.
+LIVE = DetectionDefaults("haar", min_face=24, small_faces=False)
 
 #: MobileNetV2 input side, in pixels.
 IMAGE_SIZE = 224

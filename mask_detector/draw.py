@@ -1,4 +1,5 @@
-"""Boxes and "Mask 97%" labels drawn on a copy of the frame: green for a mask, red for none."""
+"""Boxes and "Mask 97%" labels drawn on a copy of the frame: green for a mask, red for none, and
+a grey "?" for a face too small to judge (config.TOO_SMALL)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from .config import display_name
+from .config import TOO_SMALL, TOO_SMALL_COLOUR, TOO_SMALL_MARK, display_name
 from .detection import Detection
 
 #: BGR colours per label; charts (evaluation.figures) use the same ones.
 COLOURS: dict[str, tuple[int, int, int]] = {
     "with_mask": (40, 180, 40),
     "without_mask": (40, 40, 220),
+    TOO_SMALL: TOO_SMALL_COLOUR,
 }
 #: For a label without a colour of its own.
 OTHER_COLOUR = (200, 200, 200)
@@ -26,6 +28,9 @@ def colour(label: str) -> tuple[int, int, int]:
 
 
 def label_text(detection: Detection) -> str:
+    """A box's tag: "Mask 97%", or the mark alone for a face not judged (no confidence)."""
+    if detection.confidence is None:
+        return TOO_SMALL_MARK
     return f"{display_name(detection.label)} {detection.confidence:.0%}"
 
 

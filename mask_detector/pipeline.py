@@ -10,8 +10,8 @@ from typing import TypeVar, cast
 import numpy as np
 
 from .classifier import MaskClassifier
-from .config import LABELS, default_model_path
-from .detection import Detection
+from .config import LABELS, MIN_JUDGED_FACE, TOO_SMALL, default_model_path
+from .detection import Box, Detection, face_size
 from .detectors import DEFAULT_MIN_FACE, FaceDetector, make_detector
 from .draw import annotate
 from .imageio import as_bgr
@@ -46,19 +46,27 @@ def load_face_detector(
     name: str = "haar",
     *,
     min_face: int = DEFAULT_MIN_FACE,
+    small_faces: bool = False,
     yunet_model: str | Path | None = None,
     download: bool = False,
     shared: bool = False,
 ) -> FaceDetector:
     """`detectors.make_detector`, or with `shared=True` the detector this process already made
-    with the same name, minimum face size and YuNet file, if any."""
+    with the same name, minimum face size, path and YuNet file, if any."""
 
     def make() -> FaceDetector:
-        return make_detector(name, yunet_model=yunet_model, min_face=min_face, download=download)
+        return make_detector(
+            name,
+            yunet_model=yunet_model,
+            min_face=min_face,
+            small_faces=small_faces,
+            download=download,
+        )
 
     if not shared:
         return make()
-    return _load_once(("face detector", name, min_face, str(yunet_model or "")), make)
+    key = ("face detector", name, min_face, small_faces, str(yunet_model or ""))
+    return _load_once(key, make)
 
 
 class MaskDetector:
@@ -69,12 +77,18 @@ class MaskDetector:
     """
 
     def __init__(
-        self, detector: FaceDetector, classifier: MaskClassifier, min_confidence: float = 0.0
+        self,
+        detector: FaceDetector,
+        classifier: MaskClassifier,
+        min_confidence: float = 0.0,
+        min_judged_face: int = MIN_JUDGED_FACE,
     ) -> None:
         self.detector = detector
         self.classifier = classifier
         #: Faces whose label confidence is below this are left out of the results.
         self.min_confidence = min_confidence
+        #: Faces smaller than this (longer side, px) are found but not judged (config.TOO_SMALL).
+        self.min_judged_face = min_judged_face
 
     @classmethod
     def load(
@@ -86,10 +100,15 @@ class MaskDetector:
         download: bool = False,
         *,
         min_face: int = DEFAULT_MIN_FACE,
+        small_faces: bool = False,
+        min_judged_face: int = MIN_JUDGED_FACE,
         shared: bool = False,
     ) -> MaskDetector:
         """The shipped model (or `model`) with the Haar (default) or YuNet face detector.
 
+        `min_face`: the smallest face found (longer side, pixels of the original image);
+        `small_faces=True`: the small-face path (what photos and video files take, see
+        config.PHOTO); `min_judged_face`: smaller faces are found but not labelled.
         `download=True` lets a missing YuNet file be fetched (sha256-checked) into the cache.
         `shared=True` builds it over the classifier and face detector this process already
         loaded with the same files and settings, loading each only once: what a server with
@@ -100,12 +119,14 @@ class MaskDetector:
             load_face_detector(
                 detector_name,
                 min_face=min_face,
+                small_faces=small_faces,
                 yunet_model=yunet_model,
                 download=download,
                 shared=shared,
             ),
             load_classifier(model, shared=shared),
             min_confidence,
+            min_judged_face,
         )
 
     def classify_faces(self, faces: Sequence[np.ndarray]) -> list[tuple[str, float]]:
@@ -121,16 +142,26 @@ class MaskDetector:
         """
         return self._detect_bgr(as_bgr(image))
 
+    def judges(self, box: Box) -> bool:
+        """Whether the classifier is asked about the face in `box`: not when it is too small to
+        judge (config.TOO_SMALL); the one rule for photos, videos and the camera."""
+        return face_size(box) >= self.min_judged_face
+
     def _detect_bgr(self, bgr: np.ndarray) -> list[Detection]:
-        boxes = self.detector.detect(bgr)
-        if not boxes:
-            return []
-        labelled = self.classify_faces(crop_faces(bgr, boxes))
-        return [
-            Detection(tuple(int(v) for v in box), label, conf)  # type: ignore[arg-type]
-            for box, (label, conf) in zip(boxes, labelled, strict=True)
-            if conf >= self.min_confidence
+        boxes: list[Box] = [
+            (int(x), int(y), int(w), int(h)) for x, y, w, h in self.detector.detect(bgr)
         ]
+        judged = [box for box in boxes if self.judges(box)]
+        labels = iter(self.classify_faces(crop_faces(bgr, judged)) if judged else [])
+        detections = []
+        for box in boxes:
+            if not self.judges(box):
+                detections.append(Detection(box, TOO_SMALL, None))
+                continue
+            label, confidence = next(labels)
+            if confidence >= self.min_confidence:
+                detections.append(Detection(box, label, confidence))
+        return detections
 
     def annotate(self, image: np.ndarray, detections: Sequence[Detection]) -> np.ndarray:
         """A copy of the image with boxes and labels drawn: always HxWx3 uint8 BGR, whatever

@@ -45,7 +45,7 @@ def live_status(stats: LiveStats) -> None:
         st.warning(f"{snap.errors} frame(s) could not be processed; see the server log.")
 
 
-settings = sidebar()
+settings = sidebar("live")
 st.title("Live camera")
 st.write(
     "Press **START** and allow the camera: each face is boxed and labelled *Mask* (green) or "

@@ -59,9 +59,13 @@ st.header("Face detectors on scene photos")
 if reports.scenes:
     st.write(
         "How many annotated faces in crowded scene photos each detector finds (recall), how many "
-        "of its boxes are faces (precision), and how often the found faces get the right label."
+        "of its boxes are faces (precision), how often the found faces get the right label, and "
+        "how many of all masked and unmasked faces are found *and* labelled right. Photos take "
+        "the small-face path; the *live path* is the camera's."
     )
     st.dataframe(scenes_rows(reports.scenes), hide_index=True)
+    if any(isinstance(r, dict) and r.get("recall_by_size") for r in reports.scenes.values()):
+        figure("detector_recall", reports.scenes, "Faces found by size, scene photos")
 else:
     st.info("Not measured yet (models/scenes.json is missing).")
 

@@ -10,12 +10,13 @@ from mask_detector.imageio import MAX_FILE_BYTES, MAX_PIXELS
 
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
 
-settings = sidebar()
+settings = sidebar("photo")
 st.title("Photos")
 st.write(
     "Upload one or more photos: each face is found, labelled *Mask* or *No mask* and boxed "
-    f"(green / red). Up to {MAX_FILE_BYTES // 2**20} MB and {MAX_PIXELS / 1e6:.0f} megapixels "
-    "per image; phone photos are turned upright from their EXIF orientation."
+    "(green / red); a face too small to judge is boxed in grey with a *?*. Up to "
+    f"{MAX_FILE_BYTES // 2**20} MB and {MAX_PIXELS / 1e6:.0f} megapixels per image; phone photos "
+    "are turned upright from their EXIF orientation."
 )
 
 source = st.radio("Source", ["Upload files", "Camera snapshot"], horizontal=True, key="upload_src")

@@ -13,7 +13,7 @@ from mask_detector.video import MAX_FRAMES, MAX_SECONDS, VideoResult, process_vi
 VIDEO_TYPES = ["mp4", "webm", "mov", "avi"]
 MAX_UPLOAD_MB = 200
 
-settings = sidebar()
+settings = sidebar("photo")
 st.title("Video file")
 st.write(
     f"Upload a clip (up to {MAX_UPLOAD_MB} MB): every frame is labelled and the annotated video "

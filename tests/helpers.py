@@ -55,6 +55,24 @@ class FixedClassifier:
         return np.tile(row, (len(faces), 1))
 
 
+def crowd_of_small_faces(
+    astronaut_bgr: np.ndarray, sizes: Sequence[int] = (8, 9, 10, 11, 12, 13)
+) -> tuple[np.ndarray, list[tuple[float, float, float, float]]]:
+    """A 640x480 grey photo holding the astronaut's head at each of `sizes` px (its face box; at
+    most 40 px, six at most), side by side, and where each face is."""
+    photo = np.full((480, 640, 3), 120, np.uint8)
+    truths = []
+    fx, fy, fw, fh = ASTRONAUT_FACE_BOX
+    head = astronaut_bgr[fy - fh // 2 : fy + fh * 3 // 2, fx - fw // 2 : fx + fw * 3 // 2]
+    for i, size in enumerate(sizes):
+        scale = size / fw
+        small = cv2.resize(head, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        x, y = 40 + i * 100, 200 + (i % 2) * 100
+        photo[y : y + small.shape[0], x : x + small.shape[1]] = small
+        truths.append((x + fw // 2 * scale, y + fh // 2 * scale, float(size), float(size)))
+    return photo, truths
+
+
 def draw_mask(face_bgr: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """A surgical-mask-like light-blue shape over the lower half of the face in `box`."""
     out = face_bgr.copy()

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from helpers import MODEL, needs_model, needs_shared
+from helpers import MODEL, crowd_of_small_faces, needs_model, needs_shared
 from mask_detector import config
 from mask_detector.cli import main
 
@@ -44,6 +44,32 @@ def test_predict_json_and_annotated_output(photos, tmp_path, capsys):
     x, y, w, h = face["box"]
     assert 150 < x + w / 2 < 300 and 60 < y + h / 2 < 200
     assert cv2.imread(str(out_dir / "plain_annotated.png")).shape == (512, 512, 3)
+
+
+@needs_model
+def test_predict_takes_the_small_face_path_and_leaves_tiny_faces_unjudged(
+    tmp_path, astronaut_bgr, capsys
+):
+    photo, _ = crowd_of_small_faces(astronaut_bgr, sizes=(9, 10, 12, 13, 30, 40))
+    path = tmp_path / "crowd.png"
+    cv2.imwrite(str(path), photo)
+    assert main(["predict", str(path), "--json"]) == 0  # YuNet, small-face path, from 10 px
+    faces = json.loads(capsys.readouterr().out)[0]["faces"]
+    assert len(faces) == 6
+    for face in faces:
+        small = max(face["box"][2:]) < config.MIN_JUDGED_FACE
+        assert (face["label"] == "too_small") == small
+        assert (face["confidence"] is None) == small
+    assert sum(f["label"] == "too_small" for f in faces) == 4
+    assert main(["predict", str(path), "--min-face", "12"]) == 0  # the two 10 px boxes go
+    assert len(capsys.readouterr().out.splitlines()) == 4
+    assert main(["predict", str(path), "--min-judged-face", "0"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 6 and not any("too_small" in line for line in lines)
+    assert main(["predict", str(path), "--no-small-faces", "--min-face", "8"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2  # the live path: 30 and 40 px only
+    assert main(["predict", str(path), "--min-judged-face", "100"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith(" too_small")  # no confidence
 
 
 def test_missing_model_is_one_clear_line(tmp_path, capsys):
@@ -94,6 +120,20 @@ def test_evaluate_scenes_json(tmp_path, capsys):
     assert 0.0 <= report["recall"] <= 1.0
     assert set(report["recall_per_class"]) >= {"with_mask", "without_mask"}
     assert "label_accuracy" in report
+    assert report["detector"] == "yunet" and report["setting"] == {
+        "small_faces": True,
+        "min_face": config.PHOTO.min_face,
+        "min_judged_face": config.MIN_JUDGED_FACE,
+    }
+    assert sum(r["faces"] for r in report["recall_by_size"]) == report["faces"]
+    assert sum(r["found"] for r in report["recall_by_size"]) == report["found"]
+    saved = tmp_path / "scenes.json"
+    for extra in ([], ["--detector", "haar", "--no-small-faces"]):
+        assert main(["evaluate-scenes", str(images), str(notes), "--save", str(saved), *extra]) == 0
+    out = capsys.readouterr().out
+    assert "faces found by size" in out and "found and labelled right" in out
+    assert "haar (live path): " in out
+    assert list(json.loads(saved.read_text())) == ["yunet", "haar (live path)"]
 
 
 def test_usage_errors_exit_2():
@@ -135,4 +175,4 @@ def test_yunet_by_name_tries_the_download_and_explains_failure(tmp_path, monkeyp
     err = capsys.readouterr().err
     assert asked == [config.YUNET_URL]
     assert "could not be downloaded" in err and "--yunet-model" in err
-    assert main(["predict", str(image)]) == 0  # Haar keeps working
+    assert main(["predict", str(image), "--detector", "haar"]) == 0  # Haar keeps working

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import urllib.error
 import urllib.request
 
@@ -11,12 +12,13 @@ import cv2
 import numpy as np
 import pytest
 
-from helpers import from_threads, needs_yunet
+from helpers import ASTRONAUT_FACE_BOX, crowd_of_small_faces, from_threads, needs_yunet
 from mask_detector import config
 from mask_detector.detectors import (
     DETECTORS,
     FaceDetector,
     HaarDetector,
+    SmallFacePath,
     YuNetDetector,
     ensure_yunet_model,
     make_detector,
@@ -232,3 +234,101 @@ def test_one_detector_is_safe_to_share_between_threads(name, astronaut_bgr):
     order = [k % len(frames) for k in range(120)]
     together = from_threads(lambda k: detector.detect(frames[k]), order)
     assert together == [alone[k] for k in order]
+
+
+# --- The small-face path of photos and video files ----------------------------------------------
+
+
+def test_small_face_path_scales_follow_image_size_and_min_face():
+    path = SmallFacePath(findable=24, max_upscale=2.0, max_pixels=2_000_000, largest=320)
+    assert path.scales(300, 400, min_face=12) == [2.0, 0.5]  # 600 px tall: a pass for big faces
+    assert path.scales(100, 120, min_face=12) == [2.0]  # 200 px: no face can exceed 320
+    assert path.scales(480, 640, min_face=24) == [1.0, 0.25]  # nothing to enlarge for
+    assert path.scales(480, 640, min_face=48) == [0.5]  # 240 px: one pass
+    big = path.scales(3000, 4000, min_face=12)  # 12 MP: searched at 2 MP, then 4x smaller
+    assert big[0] == pytest.approx(math.sqrt(2_000_000 / 12_000_000))
+    assert big[1:] == [pytest.approx(big[0] / 4)] and 3000 * big[-1] <= 320
+    assert SmallFacePath(20, 1.5, 1_000_000).scales(3000, 4000, min_face=1) == [
+        pytest.approx(math.sqrt(1 / 12))
+    ]  # no `largest`: always one pass
+
+
+def test_small_face_path_merges_passes_by_size():
+    """Each pass keeps the faces of its own size; a face broken up at the fine scale is taken
+    whole from the coarse one, and its fragments are suppressed."""
+    path = SmallFacePath(findable=24, max_upscale=2.0, max_pixels=10**7, largest=320)
+    image = np.zeros((300, 400, 3), np.uint8)  # searched at 2.0 (800x600) and 0.5 (200x150)
+    seen = []
+
+    def search(scaled):
+        seen.append(scaled.shape[:2])
+        if scaled.shape[0] == 600:  # fine: a small face, and two fragments of a big one
+            return [(100, 100, 30, 30), (300, 150, 350, 350), (320, 300, 200, 200)], [0.9, 0.8, 0.7]
+        # coarse: the big face whole (160 px in the photo), and the small face again (dropped)
+        return [(70, 40, 80, 80), (25, 25, 8, 8)], [0.95, 0.9]
+
+    boxes, scores = path.search(image, 12, search)
+    assert seen == [(600, 800), (150, 200)]
+    assert boxes == [(140.0, 80.0, 160.0, 160.0), (50.0, 50.0, 15.0, 15.0)]
+    assert scores == [0.95, 0.9]
+
+
+def test_yunet_small_face_path_finds_faces_the_live_path_misses(astronaut_bgr):
+    """Six real faces of 10-24 px in a 640x480 photo: the live path finds the three of 16 px and
+    more, the small-face path all six, each box where the face is, in the photo's own pixels."""
+    from mask_detector.evaluation.scenes import match_boxes
+
+    photo, truths = crowd_of_small_faces(astronaut_bgr, sizes=(10, 12, 14, 16, 20, 24))
+    live = YuNetDetector(SHIPPED_YUNET, min_face=8).detect(photo)
+    found = YuNetDetector(SHIPPED_YUNET, min_face=8, small_faces=True).detect(photo)
+    assert sorted(j for _, j in match_boxes(live, truths, 0.5)) == [3, 4, 5]
+    assert len(found) == 6 and sorted(j for _, j in match_boxes(found, truths, 0.5)) == [*range(6)]
+
+
+def test_yunet_small_face_path_keeps_a_face_that_fills_the_photo(astronaut_bgr):
+    """A close-up enlarged 2x holds a 760 px face, which YuNet breaks up or misses: the coarse
+    pass finds it whole."""
+    x, y, w, _ = ASTRONAUT_FACE_BOX
+    x0, y0 = x + w // 2 - 60, y + w // 2 - 60
+    photo = cv2.resize(astronaut_bgr[y0 : y0 + 120, x0 : x0 + 120], (480, 480))
+    truth = tuple(v * 4 for v in (x - x0, y - y0, w, w))
+    one_pass = SmallFacePath(findable=24, max_upscale=2.0, max_pixels=10**9)
+    assert (
+        YuNetDetector(SHIPPED_YUNET, small_faces=True, small_face_path=one_pass).detect(photo) == []
+    )
+    found = YuNetDetector(SHIPPED_YUNET, small_faces=True).detect(photo)
+    assert len(found) == 1 and box_iou(found[0], truth) > 0.7
+
+
+def test_min_face_is_the_longer_side_in_photo_pixels(astronaut_bgr):
+    detector = YuNetDetector(SHIPPED_YUNET)
+    (box,) = detector.detect(astronaut_bgr)
+    assert box[3] > box[2]  # YuNet's boxes are taller than wide
+    detector.min_face = box[3]
+    assert detector.detect(astronaut_bgr) == [box]
+    detector.min_face += 1
+    assert detector.detect(astronaut_bgr) == []
+    # The small-face path searches for faces of 60 px and up at 0.4x, and says where in the photo
+    small = YuNetDetector(SHIPPED_YUNET, min_face=60, small_faces=True)
+    assert small.small_face_path.scales(512, 512, 60) == [0.4]
+    (found,) = small.detect(astronaut_bgr)
+    assert box_iou(found, box) > 0.7
+
+
+def test_haar_small_face_path_enlarges_small_photos(haar, astronaut_bgr, astronaut_face_box):
+    small = HaarDetector(min_face=10, small_faces=True)
+    assert small.min_neighbors == 2 and haar.min_neighbors == 1
+    assert small.working_scale(300, 400) == 1.5  # the live path would search it at 0.9
+    assert haar.working_scale(300, 400) == 0.9
+    assert small.working_scale(3000, 4000) == pytest.approx(math.sqrt(1 / 12))
+    assert max(box_iou(b, astronaut_face_box) for b in small.detect(astronaut_bgr)) > 0.5
+
+
+@pytest.mark.parametrize("name", ["haar", pytest.param("yunet", marks=needs_yunet)])
+def test_small_face_detector_is_safe_to_share_between_threads(name, astronaut_bgr):
+    detector = make_detector(name, small_faces=True)
+    frames = [cv2.resize(astronaut_bgr, (s, s * 3 // 4)) for s in (512, 300, 800)]
+    alone = [detector.detect(frame) for frame in frames]
+    assert all(alone)
+    order = [k % len(frames) for k in range(30)]
+    assert from_threads(lambda k: detector.detect(frames[k]), order) == [alone[k] for k in order]

@@ -116,12 +116,33 @@ def test_evaluate_scenes_with_synthetic_detections(tmp_path):
     assert only["images"] == 1 and only["faces"] == 3
 
 
+def test_evaluate_scenes_recall_by_size_and_found_and_right(tmp_path):
+    """Faces of 20, 24 and 20 px: one right, one too small to judge, one missed."""
+    images, notes = _scene(tmp_path, n=1)
+
+    def detect(image):
+        return [
+            Detection((10, 10, 20, 20), "with_mask", 0.9),
+            Detection((50, 20, 20, 24), config.TOO_SMALL, None),
+        ]
+
+    report = evaluate_scenes(images, notes, detect)
+    by = [(r["bucket"], r["faces"], r["found"]) for r in report["recall_by_size"] if r["faces"]]
+    assert by == [("16-24", 2, 1), ("24-32", 1, 1)]
+    assert report["recall"] == pytest.approx(2 / 3) and report["too_small"] == 1
+    assert report["found_and_right"] == 0.5  # of the with_mask and without_mask faces
+    assert report["label_accuracy"] == 1.0  # over the judged faces
+    assert report["label_confusion"] == [[1, 0, 0], [0, 0, 0], [0, 0, 0]]
+
+
 def test_evaluate_scenes_boxes_only(tmp_path):
     images, notes = _scene(tmp_path, n=1)
     report = evaluate_scenes(images, notes, boxes_only(lambda im: [(10, 10, 20, 20)]))
     assert report["recall"] == pytest.approx(1 / 3)
     assert report["recall_per_class"]["without_mask"] == 0.0
     assert report["label_accuracy"] is None and report["by_size"] is None
+    assert report["found_and_right"] is None and report["too_small"] is None
+    assert sum(r["found"] for r in report["recall_by_size"]) == 1
     assert report["label_accuracy_per_class"] == dict.fromkeys(config.LABELS)
     empty = evaluate_scenes(images, notes, lambda im: [])
     assert empty["precision"] is None and empty["found"] == 0

@@ -123,7 +123,7 @@ def split_rows(split_sizes: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
 
 
 def scenes_rows(scenes: dict[str, Any]) -> list[dict[str, Any]]:
-    """Face-detector results on scene photos, one row per detector."""
+    """Face-detector results on scene photos, one row per detector setting."""
     rows = []
     for name, r in scenes.items():
         if not isinstance(r, dict):
@@ -140,6 +140,7 @@ def scenes_rows(scenes: dict[str, Any]) -> list[dict[str, Any]]:
                 },
                 "precision": pct(r.get("precision")),
                 "label accuracy": pct(r.get("label_accuracy")),
+                "found and labelled right": pct(r.get("found_and_right")),
                 "faces": r.get("faces"),
             }
         )

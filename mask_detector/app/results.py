@@ -56,7 +56,7 @@ class ImageResult:
             {
                 "face": i,
                 "label": display_name(f.label),
-                "confidence": round(f.confidence, 4),
+                "confidence": None if f.confidence is None else round(f.confidence, 4),
                 "x": f.box[0],
                 "y": f.box[1],
                 "width": f.box[2],

@@ -4,30 +4,34 @@ Use on a page::
 
     from mask_detector.app.state import pipeline_or_stop, sidebar
 
-    settings = sidebar()                    # Settings(detector_name, min_confidence, min_face)
+    settings = sidebar("photo")             # Settings(detector_name, min_confidence, ...)
     pipeline = pipeline_or_stop(settings)   # MaskDetector, or an st.error + st.stop()
     annotated, faces = pipeline.process(bgr)
 
 `load_pipeline(settings)` is the same without the error handling (it raises ModelLoadError /
 DetectorUnavailableError): `MaskDetector.load(..., shared=True)`, so the classifier is loaded once
-per process and each face detector once per (name, min_face), shared by every session and thread.
+per process and each face detector once per (name, min_face, path), shared by every session and
+thread.
 That is safe (the classifier and each face detector hold their own lock), so call `detect` freely
 from a webrtc callback thread. The MaskDetector returned is a cheap wrapper: build one per run.
 
 The sidebar keeps its values when the user moves between pages: widget state is dropped by
 Streamlit when a page without the widget runs, so each value is mirrored in a plain session-state
-key (the documented "retain statefulness when changing pages" pattern).
+key (the documented "retain statefulness when changing pages" pattern). Each use (photos and video
+files: "photo"; the camera: "live") keeps its own detector and minimum face size, so that each
+starts from its own defaults (config.PHOTO, config.LIVE).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import TypeVar
 
 import streamlit as st
 
-from ..detectors import DETECTORS, yunet_available
+from .. import config
+from ..detectors import DETECTORS, SMALL_FACE_PATHS, yunet_available
 from ..errors import ModelLoadError
 from ..pipeline import MaskDetector
 
@@ -36,27 +40,55 @@ DETECTOR_LABELS: dict[str, str] = {"haar": "Haar cascade (OpenCV)", "yunet": "Yu
 #: The one line under the detector choice: which suits what.
 DETECTOR_HINT = "Haar: fast, close faces · YuNet: groups, small and turned faces"
 MIN_FACE_RANGE = (8, 200)
+MIN_JUDGED_RANGE = (0, 64)
+#: The uses, and the defaults each starts from.
+USES: dict[str, config.DetectionDefaults] = {"photo": config.PHOTO, "live": config.LIVE}
 
 
 @dataclass(frozen=True)
 class Settings:
-    """What the sidebar chose: hashable, so it can key caches. The defaults are the app's."""
+    """What the sidebar chose: hashable, so it can key caches. The defaults are the photos'."""
 
-    detector_name: str = "haar"
+    detector_name: str = config.PHOTO.detector
     #: Faces labelled with less confidence are not shown: an unsure label misleads more than a
     #: missing one (the library's default, 0.0, shows everything).
     min_confidence: float = 0.5
-    #: 24 px, twice the library's DEFAULT_MIN_FACE (12 px, for the tiny faces of crowd photos):
-    #: the app starts from camera frames and photos of people near the lens, whose faces are far
-    #: larger; ignoring smaller boxes drops false detections there and lets Haar search a smaller
-    #: image (HaarDetector.working_scale), so video runs faster. For crowds the sidebar goes down
-    #: to MIN_FACE_RANGE[0].
-    min_face: int = 24
+    #: Smallest face found (longer side, pixels of the photo or frame). Photos start from 10 px
+    #: (crowds); the camera from 24 px, twice the library's DEFAULT_MIN_FACE: its faces are near
+    #: the lens, and ignoring smaller boxes drops false detections and lets Haar search a smaller
+    #: image (HaarDetector.working_scale), so video runs faster.
+    min_face: int = config.PHOTO.min_face
+    #: Not a widget: the page's use decides (photos and video files take the small-face path).
+    small_faces: bool = config.PHOTO.small_faces
+    min_judged_face: int = config.MIN_JUDGED_FACE
 
 
-#: Widget key of each setting; its persistent copy is the same name without the leading "_".
-_KEYS = {f.name: f"_settings_{f.name}" for f in fields(Settings)}
-_DEFAULTS = asdict(Settings())
+#: Settings each use keeps apart; the others are shared by every page.
+_PER_USE = ("detector_name", "min_face")
+_WIDGETS = ("detector_name", "min_confidence", "min_face", "min_judged_face")
+
+
+def defaults(use: str) -> Settings:
+    """The settings a use starts from."""
+    start = USES[use]
+    return Settings(start.detector, min_face=start.min_face, small_faces=start.small_faces)
+
+
+def _key(name: str, use: str) -> str:
+    """Widget key of a setting; its persistent copy is the same name without the leading "_"."""
+    return f"_settings_{use}_{name}" if name in _PER_USE else f"_settings_{name}"
+
+
+def scale_note(settings: Settings, size: tuple[int, int] = (640, 480)) -> str:
+    """What the minimum face size does, in words, for the sidebar."""
+    text = f"Faces from {settings.min_face} px (the longer side of the box) are found"
+    if not settings.small_faces:
+        return text + "; smaller ones are ignored, which keeps the video fast."
+    scale = SMALL_FACE_PATHS[settings.detector_name].scales(size[1], size[0], settings.min_face)[0]
+    return (
+        f"{text}: a {size[0]}x{size[1]} photo is searched at {scale:.1f}x its size "
+        "(smaller faces need a larger search, which takes longer)."
+    )
 
 
 def load_pipeline(settings: Settings) -> MaskDetector:
@@ -67,6 +99,8 @@ def load_pipeline(settings: Settings) -> MaskDetector:
             detector_name=settings.detector_name,
             min_confidence=settings.min_confidence,
             min_face=settings.min_face,
+            small_faces=settings.small_faces,
+            min_judged_face=settings.min_judged_face,
             shared=True,
         )
 
@@ -81,14 +115,13 @@ def pipeline_or_stop(settings: Settings) -> MaskDetector:
         raise  # st.stop() raises; this keeps type checkers happy
 
 
-def _restore(name: str) -> None:
+def _restore(widget: str, default: object) -> None:
     """Put the persistent value (or the default) back into the widget key before rendering."""
-    widget = _KEYS[name]
-    st.session_state[widget] = st.session_state.get(widget[1:], _DEFAULTS[name])
+    st.session_state[widget] = st.session_state.get(widget[1:], default)
 
 
-def _save(name: str) -> None:
-    st.session_state[_KEYS[name][1:]] = st.session_state[_KEYS[name]]
+def _save(widget: str) -> None:
+    st.session_state[widget[1:]] = st.session_state[widget]
 
 
 def _detector_label(name: str) -> str:
@@ -96,23 +129,28 @@ def _detector_label(name: str) -> str:
     return DETECTOR_LABELS.get(name, name)
 
 
-def sidebar() -> Settings:
-    """Render the detection settings in st.sidebar (call once per page run) and return them."""
+def sidebar(use: str = "photo") -> Settings:
+    """Render the detection settings of a use ("photo": photos and video files, "live": the
+    camera) in st.sidebar (call once per page run) and return them."""
+    start = asdict(defaults(use))
+    keys = {name: _key(name, use) for name in _WIDGETS}
     ok, reason = yunet_available()
     options = list(DETECTORS) if ok else [n for n in DETECTORS if n != "yunet"]
-    if st.session_state.get(_KEYS["detector_name"][1:]) not in options:
-        st.session_state[_KEYS["detector_name"][1:]] = _DEFAULTS["detector_name"]
-    for name in _KEYS:
-        _restore(name)
+    if st.session_state.get(keys["detector_name"][1:]) not in options:
+        st.session_state[keys["detector_name"][1:]] = (
+            start["detector_name"] if start["detector_name"] in options else options[0]
+        )
+    for name, widget in keys.items():
+        _restore(widget, start[name])
     with st.sidebar:
         st.header("Detection settings")
         detector_name = st.selectbox(
             "Face detector",
             options,
             format_func=_detector_label,
-            key=_KEYS["detector_name"],
+            key=keys["detector_name"],
             on_change=_save,
-            args=("detector_name",),
+            args=(keys["detector_name"],),
         )
         st.caption(DETECTOR_HINT)
         if not ok:
@@ -122,23 +160,45 @@ def sidebar() -> Settings:
             0.0,
             1.0,
             step=0.05,
-            key=_KEYS["min_confidence"],
+            key=keys["min_confidence"],
             on_change=_save,
-            args=("min_confidence",),
-            help="Faces whose mask / no-mask confidence is below this are not shown.",
+            args=(keys["min_confidence"],),
+            help="Faces whose mask / no-mask confidence is below this are not shown (faces too "
+            "small to judge are).",
         )
         min_face = st.slider(
-            "Minimum face size (px)",
+            "Smallest face to find (px)",
             *MIN_FACE_RANGE,
-            step=4,
-            key=_KEYS["min_face"],
+            step=2,
+            key=keys["min_face"],
             on_change=_save,
-            args=("min_face",),
-            help="Smaller faces are ignored: fewer false detections, faster video.",
+            args=(keys["min_face"],),
+            help="Faces whose box is smaller than this, in pixels of the photo or frame, are "
+            "not looked for. Lower finds more faces in crowds and takes longer; higher drops "
+            "false detections.",
         )
-    for name in _KEYS:
-        _save(name)
-    return Settings(str(detector_name), float(min_confidence), int(min_face))
+        min_judged_face = st.slider(
+            "Smallest face to label (px)",
+            *MIN_JUDGED_RANGE,
+            step=2,
+            key=keys["min_judged_face"],
+            on_change=_save,
+            args=(keys["min_judged_face"],),
+            help="Smaller faces are boxed in grey with a '?', too small to judge, rather than "
+            f"guessed (the classifier is right on fewer faces under {config.MIN_JUDGED_FACE} px "
+            "than always saying 'Mask' would be). 0 labels every face.",
+        )
+    for widget in keys.values():
+        _save(widget)
+    settings = Settings(
+        detector_name=str(detector_name),
+        min_confidence=float(min_confidence),
+        min_face=int(min_face),
+        small_faces=start["small_faces"],
+        min_judged_face=int(min_judged_face),
+    )
+    st.sidebar.caption(scale_note(settings))
+    return settings
 
 
 T = TypeVar("T")

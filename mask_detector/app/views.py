@@ -6,12 +6,23 @@ from typing import Any
 
 import streamlit as st
 
-from ..config import LABELS, display_name
-from ..evaluation.figures import confusion_figure, curves_figure, roc_figure, to_png
+from ..config import RESULT_LABELS, display_name
+from ..evaluation.figures import (
+    confusion_figure,
+    curves_figure,
+    detector_recall_figure,
+    roc_figure,
+    to_png,
+)
 from .results import ImageResult, stem
 
 #: The charts the pages show, by name (a name, unlike a function, keys st.cache_data simply).
-FIGURES = {"confusion": confusion_figure, "curves": curves_figure, "roc": roc_figure}
+FIGURES = {
+    "confusion": confusion_figure,
+    "curves": curves_figure,
+    "roc": roc_figure,
+    "detector_recall": detector_recall_figure,
+}
 
 
 def _png(kind: str, data: Any, title: str) -> bytes:
@@ -32,10 +43,10 @@ def figure(kind: str, data: Any, title: str = "", *, cache: bool = True) -> None
 
 
 def face_counts(counts: dict[str, int]) -> None:
-    """Total / with mask / without mask as st.metric columns."""
-    cols = st.columns(len(LABELS) + 1)
+    """Total, then faces per label (too small to judge last) as st.metric columns."""
+    cols = st.columns(len(RESULT_LABELS) + 1)
     cols[0].metric("Faces", sum(counts.values()))
-    for col, label in zip(cols[1:], LABELS, strict=True):
+    for col, label in zip(cols[1:], RESULT_LABELS, strict=True):
         col.metric(display_name(label), counts[label])
 
 

@@ -5,17 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import DetectorUnavailableError
-from .base import DEFAULT_MIN_FACE, FaceDetector, clip_box, clip_boxes
+from . import haar, yunet
+from .base import DEFAULT_MIN_FACE, FaceDetector, SmallFacePath, clip_box, clip_boxes
 from .haar import HaarDetector
 from .yunet import YuNetDetector, ensure_yunet_model
 
 DETECTORS: tuple[str, ...] = ("haar", "yunet")
+#: The small-face path of each detector (what photos and video files take).
+SMALL_FACE_PATHS: dict[str, SmallFacePath] = {"haar": haar.SMALL_FACES, "yunet": yunet.SMALL_FACES}
 
 __all__ = [
     "DEFAULT_MIN_FACE",
     "DETECTORS",
+    "SMALL_FACE_PATHS",
     "FaceDetector",
     "HaarDetector",
+    "SmallFacePath",
     "YuNetDetector",
     "clip_box",
     "clip_boxes",
@@ -30,15 +35,20 @@ def make_detector(
     *,
     yunet_model: str | Path | None = None,
     min_face: int = DEFAULT_MIN_FACE,
+    small_faces: bool = False,
     download: bool = False,
 ) -> FaceDetector:
-    """A ready detector by name; DetectorUnavailableError if the name or YuNet file is wrong."""
+    """A ready detector by name; DetectorUnavailableError if the name or YuNet file is wrong.
+
+    `small_faces=True`: the small-face path of photos and video files (base.SmallFacePath);
+    False: the live path, each detector's fixed working size.
+    """
     key = (name or "").strip().lower()
     if key == "haar":
-        return HaarDetector(min_face=min_face)
+        return HaarDetector(min_face=min_face, small_faces=small_faces)
     if key == "yunet":
         path = ensure_yunet_model(yunet_model, download=download)
-        return YuNetDetector(path, min_face=min_face)
+        return YuNetDetector(path, min_face=min_face, small_faces=small_faces)
     raise DetectorUnavailableError(
         f"unknown face detector {name!r}; choose one of: {', '.join(DETECTORS)}"
     )

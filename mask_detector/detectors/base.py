@@ -7,15 +7,17 @@ and the app can swap Haar for YuNet without caring which one runs.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+import cv2
 import numpy as np
 
-from ..detection import Box
+from ..detection import Box, face_size
 
-#: Default smallest face reported, in pixels of the original image. Faces in crowd photos are
-#: often 10-30 px; smaller than this the mask classifier has too few pixels to be useful.
+#: Default smallest face reported (the box's longer side, in pixels of the original image).
+#: Faces in crowd photos are often 10-30 px.
 DEFAULT_MIN_FACE = 12
 
 
@@ -24,13 +26,15 @@ class FaceDetector(Protocol):
     """Finds faces in one HxWx3 uint8 BGR image.
 
     `detect` returns integer (x, y, w, h) boxes clipped to the image, each with w, h >= 1.
-    `min_face` is the smallest face side reported, in original-image pixels; callers may set it
-    between frames. One detector may be shared by several threads (a server's sessions): each
+    `min_face` is the smallest face reported (longer side, original-image pixels); callers may
+    set it between frames. One detector may be shared by several threads (a server's sessions): each
     implementation guards its OpenCV model, which keeps per-call state, with its own lock.
     """
 
     name: str
     min_face: int
+    #: The small-face path of photos and video files (SmallFacePath), or the live path.
+    small_faces: bool
 
     def detect(self, image: np.ndarray) -> list[Box]: ...
 
@@ -110,3 +114,78 @@ def non_max_suppression(
         if not suppressed:
             keep.append(int(i))
     return keep
+
+
+#: One search of an image at one scale: boxes (x, y, w, h) in that image's pixels, and their
+#: scores (None: no scores, larger boxes win when passes are merged).
+Search = Callable[[np.ndarray], tuple[list[tuple[float, ...]], list[float] | None]]
+
+
+def resized(image: np.ndarray, scale: float) -> np.ndarray:
+    """`image` scaled by `scale`: area averaging down, bilinear up; itself at 1.0."""
+    if scale == 1.0:
+        return image
+    height, width = image.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+
+@dataclass(frozen=True)
+class SmallFacePath:
+    """How photos and video files are searched so that small faces are found.
+
+    A detector finds faces of about `findable` pixels and up, so an image is searched at the
+    scale that brings the smallest face worth finding (`min_face`) to that size: small photos are
+    enlarged (at most `max_upscale`), and any image is searched at no more than `max_pixels`
+    (time and memory; a larger photo is searched smaller, and its smallest findable face grows).
+    A CNN detector also has a largest face it keeps whole (`largest`): when the enlarged image
+    could hold a larger one, it is searched again `step` times smaller, for the large faces only,
+    and so on; each pass keeps the faces of its own size range (overlapping, so that a face at
+    a range's edge is not lost), and duplicates are merged by non-maximum suppression.
+    Tiling a large image instead would cost the same pixels plus the overlaps: the detectors
+    take an image of any size in one call.
+    """
+
+    findable: float
+    max_upscale: float
+    max_pixels: int
+    largest: float = math.inf
+    step: float = 4.0
+    #: A coarser pass keeps faces from this share of the finer pass's largest face up.
+    overlap: float = 0.5
+
+    def scales(self, height: int, width: int, min_face: int) -> list[float]:
+        """The scales an image of this size is searched at, finest first."""
+        first = min(
+            self.max_upscale,
+            self.findable / max(1, min_face),
+            math.sqrt(self.max_pixels / max(1, height * width)),
+        )
+        scales = [first]
+        while min(height, width) * scales[-1] > self.largest:
+            scales.append(scales[-1] / self.step)
+        return scales
+
+    def search(
+        self, image: np.ndarray, min_face: int, search: Search
+    ) -> tuple[list[tuple[float, ...]], list[float] | None]:
+        """Every pass over `image`, merged: boxes in `image`'s pixels, best first, and scores."""
+        height, width = image.shape[:2]
+        scales = self.scales(height, width, min_face)
+        boxes: list[tuple[float, ...]] = []
+        scores: list[float] = []
+        scored = True
+        for k, scale in enumerate(scales):
+            low = self.overlap * self.largest / scales[k - 1] if k else 0.0
+            high = self.largest / scale if k + 1 < len(scales) else math.inf
+            found, found_scores = search(resized(image, scale))
+            scored = scored and found_scores is not None
+            for i, box in enumerate(found):
+                original = tuple(v / scale for v in box)
+                if low <= face_size(original) <= high:
+                    boxes.append(original)
+                    scores.append(found_scores[i] if found_scores is not None else 0.0)
+        if len(scales) == 1:
+            return boxes, scores if scored else None
+        keep = non_max_suppression(boxes, scores if scored else None)
+        return [boxes[i] for i in keep], [scores[i] for i in keep] if scored else None

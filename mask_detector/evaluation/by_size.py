@@ -14,6 +14,10 @@ from typing import Any
 import numpy as np
 
 from ..config import LABELS
+
+# One definition of a face's size for the detectors and the figures; named here too, where the
+# evaluation and training code take it from.
+from ..detection import face_size as face_size
 from .figures import pct
 
 #: Bucket edges in pixels (longer side of the box): < 16, 16-24, 24-32, 32-48, 48-96, >= 96.
@@ -23,11 +27,6 @@ SIZE_EDGES: tuple[int, ...] = (16, 24, 32, 48, 96)
 def bucket_names(edges: Sequence[int] = SIZE_EDGES) -> list[str]:
     inner = [f"{lo}-{hi}" for lo, hi in itertools.pairwise(edges)]
     return [f"<{edges[0]}", *inner, f">={edges[-1]}"]
-
-
-def face_size(box: Sequence[float]) -> int:
-    """The longer side of an (x, y, w, h) box."""
-    return round(max(float(box[2]), float(box[3])))
 
 
 def _row(
@@ -109,4 +108,40 @@ def by_size_table(rows: Sequence[dict[str, Any]]) -> str:
             f"{r['bucket']:>8} {r['n']:>6} {pct(r['accuracy']):>9}"
             + "".join(f" {cell:>24}" for cell in cells)
         )
+    return "\n".join(lines)
+
+
+def recall_by_size(
+    sizes: Sequence[float] | np.ndarray,
+    found: Sequence[bool] | np.ndarray,
+    edges: Sequence[int] = SIZE_EDGES,
+) -> list[dict[str, Any]]:
+    """Detector recall per bucket (empty ones too): of the annotated faces of each size, how many
+    a detector found. The buckets and bounds of `by_size`."""
+    s = np.asarray(sizes, float)
+    hit = np.asarray(found, bool)
+    index = np.searchsorted(np.asarray(edges, float), s, side="right")
+    bounds = [None, *edges, None]
+    rows = []
+    for k, name in enumerate(bucket_names(edges)):
+        faces, n_found = int(np.sum(index == k)), int(np.sum(hit[index == k]))
+        rows.append(
+            {
+                "bucket": name,
+                "min_px": bounds[k],
+                "max_px": bounds[k + 1],
+                "faces": faces,
+                "found": n_found,
+                "recall": n_found / faces if faces else None,
+            }
+        )
+    return rows
+
+
+def recall_table(rows: Sequence[dict[str, Any]]) -> str:
+    """`recall_by_size` as readable text: one line per bucket."""
+    lines = [f"{'face px':>8} {'faces':>6} {'found':>6} {'recall':>7}"]
+    lines += [
+        f"{r['bucket']:>8} {r['faces']:>6} {r['found']:>6} {pct(r['recall']):>7}" for r in rows
+    ]
     return "\n".join(lines)

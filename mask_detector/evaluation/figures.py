@@ -191,3 +191,32 @@ def image_grid(
     if title:
         fig.suptitle(title)
     return fig
+
+
+def detector_recall_figure(scenes: Mapping[str, Mapping[str, Any]], title: str = "") -> Figure:
+    """Detector recall against face size (the buckets of evaluation.by_size), one line per
+    detector setting of a scene report (models/scenes.json); reports without the figure are left
+    out. The bars behind give the number of annotated faces of each size."""
+    fig = _figure(6.5, 3.4)
+    ax = fig.subplots()
+    rows = {name: r["recall_by_size"] for name, r in scenes.items() if r.get("recall_by_size")}
+    if rows:
+        first = next(iter(rows.values()))
+        x = np.arange(len(first))
+        counts = ax.twinx()
+        counts.bar(x, [b["faces"] for b in first], color="0.9", width=0.6, zorder=0)
+        counts.set_ylabel("annotated faces", color="0.5")
+        ax.set_zorder(counts.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        for name, buckets in rows.items():
+            recall = [np.nan if b["recall"] is None else b["recall"] for b in buckets]
+            ax.plot(x, recall, marker="o", label=name)
+        ax.set_xticks(x, [b["bucket"] for b in first])
+        ax.legend(fontsize="small", loc="lower right")
+    ax.set(
+        xlabel="face size (longer side of the box, px)",
+        ylabel="recall (faces found)",
+        ylim=(0, 1.02),
+        title=title or "Faces found by size",
+    )
+    return fig

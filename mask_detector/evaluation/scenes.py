@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from ..config import LABELS
+from ..config import LABELS, TOO_SMALL
 from ..data.voc import annotation_files, image_for_annotation, load_annotations
 from ..detection import Box, Detection
 from ..detectors.base import box_iou
 from ..errors import DatasetError, InvalidImageError
 from ..imageio import read_image
 from ..progress import Progress
-from .by_size import by_size, face_size
+from .by_size import by_size, face_size, recall_by_size
 
 #: load_annotations lives in data.voc; the notebook reads it from here, beside evaluate_scenes.
 __all__ = ["boxes_only", "evaluate_scenes", "load_annotations", "match_boxes"]
@@ -92,11 +92,14 @@ def evaluate_scenes(
     of a split); `limit` evaluates only the first N (sorted by name). Ratios are None where
     their denominator is 0.
 
-    Label figures are over found faces whose annotated class is one of config.LABELS:
-    `label_accuracy` (all of them), `label_accuracy_per_class` (the share of each annotated
-    class given its own label), `label_accuracy_two_labels` (found with_mask and without_mask
-    faces labelled right; calling one mask_worn_incorrectly is wrong), `label_confusion` (rows
-    annotated, columns given) and `by_size` (by the annotated box's longer side).
+    `recall_by_size`: detector recall by the annotated box's longer side. Label figures are
+    over found faces whose annotated class is one of config.LABELS and that were judged (not
+    config.TOO_SMALL, counted in `too_small`): `label_accuracy` (all of them),
+    `label_accuracy_per_class` (the share of each annotated class given its own label),
+    `label_accuracy_two_labels` (found with_mask and without_mask faces labelled right; calling
+    one mask_worn_incorrectly is wrong), `label_confusion` (rows annotated, columns given) and
+    `by_size`. `found_and_right` is the whole pipeline's figure: of all annotated with_mask and
+    without_mask faces, the share found and given their label.
     """
     images_dir = Path(images_dir)
     xml_files = annotation_files(annotations_dir, only, limit)
@@ -106,7 +109,9 @@ def evaluate_scenes(
     truth_index: list[int] = []
     given_index: list[int] = []
     sizes: list[int] = []
-    n_images = n_detections = n_matched = skipped = 0
+    truth_sizes: list[int] = []
+    truth_found: list[bool] = []
+    n_images = n_detections = n_matched = skipped = too_small = 0
     any_label = False
     seconds = 0.0
     for done, xml_path in enumerate(xml_files, 1):
@@ -132,9 +137,13 @@ def evaluate_scenes(
         n_matched += len(matches)
         for label, _ in truths:
             faces[label] += 1
+        matched = {j for _, j in matches}
+        truth_sizes += [face_size(box) for _, box in truths]
+        truth_found += [j in matched for j in range(len(truths))]
         for i, j in matches:
             (true_label, box), given = truths[j], dets[i].label
             found[true_label] += 1
+            too_small += given == TOO_SMALL
             if true_label in LABELS and given in LABELS:
                 truth_index.append(LABELS.index(true_label))
                 given_index.append(LABELS.index(given))
@@ -147,6 +156,7 @@ def evaluate_scenes(
     right = np.diag(confusion)
     two = confusion[:2]
     labelled = any_label
+    two_faces = sum(faces[c] for c in LABELS[:2])
     return {
         "labels": list(LABELS),
         "images": n_images,
@@ -161,6 +171,9 @@ def evaluate_scenes(
         "detections": n_detections,
         "matched_detections": n_matched,
         "precision": _ratio(n_matched, n_detections),
+        "recall_by_size": recall_by_size(truth_sizes, truth_found),
+        "too_small": too_small if labelled else None,
+        "found_and_right": _ratio(int(right[:2].sum()), two_faces) if labelled else None,
         "label_accuracy": _ratio(int(right.sum()), int(confusion.sum())) if labelled else None,
         "label_accuracy_per_class": {
             c: (_ratio(int(right[k]), int(confusion[k].sum())) if labelled else None)

@@ -1,0 +1,298 @@
+"""Measure the small-face path: detector settings on crowd photos, the classifier by face size,
+and the cost of a 640x480 photo. The figures of the README's "Finding small faces".
+
+Not a test: numbers depend on the data in ../shared and on the machine. Settings are chosen on
+scenes-dev and the scenes-ilc validation photos; `--parts dev val test` adds the scenes-ilc test
+photos, for the final figures only.
+
+    .venv/bin/python benchmarks/small_faces.py settings               # every setting, dev + val
+    .venv/bin/python benchmarks/small_faces.py settings yunet haar --parts dev val test
+    .venv/bin/python benchmarks/small_faces.py judge                  # -> config.MIN_JUDGED_FACE
+    .venv/bin/python benchmarks/small_faces.py speed                  # 640x480 photos, ms
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import random
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mask_detector import config
+from mask_detector.benchmark import make_frame
+from mask_detector.classifier import MaskClassifier
+from mask_detector.data.split import Split
+from mask_detector.detectors import FaceDetector, HaarDetector, YuNetDetector, ensure_yunet_model
+from mask_detector.detectors import haar as haar_module
+from mask_detector.detectors import yunet as yunet_module
+from mask_detector.evaluation.by_size import SIZE_EDGES, bucket_names, by_size, merge_rows
+from mask_detector.evaluation.crops import scene_face_crops
+from mask_detector.evaluation.figures import pct
+from mask_detector.evaluation.scenes import boxes_only, evaluate_scenes
+from mask_detector.imageio import read_image
+from mask_detector.pipeline import MaskDetector
+
+Factory = Callable[[], FaceDetector]
+#: Accuracy a size bucket needs for its faces to be judged: the goal for faces found and
+#: labelled right (issue "Find the small faces").
+JUDGE_ACCURACY = 0.75
+
+
+def _yunet(min_face: int, small: bool, score: float = 0.6, **path: Any) -> Factory:
+    model = ensure_yunet_model(download=False)
+    face_path = dataclasses.replace(yunet_module.SMALL_FACES, **path)
+    return lambda: YuNetDetector(
+        model,
+        score_threshold=score,
+        min_face=min_face,
+        small_faces=small,
+        small_face_path=face_path,
+    )
+
+
+def _haar(min_face: int, small: bool, min_neighbors: int | None = None, **path: Any) -> Factory:
+    face_path = dataclasses.replace(haar_module.SMALL_FACES, **path)
+    return lambda: HaarDetector(
+        min_face=min_face,
+        small_faces=small,
+        min_neighbors=min_neighbors,
+        small_face_path=face_path,
+    )
+
+
+def settings() -> dict[str, tuple[str, Factory]]:
+    """Name -> (what it is, how to make it). The first of each detector is its shipped path."""
+    inf = math.inf
+    return {
+        "yunet-live": (
+            "YuNet, live path (<= 640 px, never enlarged), min face 12",
+            _yunet(12, False),
+        ),
+        "yunet-live-all": ("YuNet, live path, no size filter", _yunet(1, False)),
+        "yunet-2x": (
+            "YuNet, photo enlarged 2x, one pass, no size filter",
+            _yunet(1, True, findable=2, max_pixels=10**9, largest=inf),
+        ),
+        "yunet": ("YuNet, small-face path (the default for photos), min face 10", _yunet(10, True)),
+        "yunet-s0.55": ("small-face path, score 0.55", _yunet(10, True, score=0.55)),
+        "yunet-s0.65": ("small-face path, score 0.65", _yunet(10, True, score=0.65)),
+        "yunet-up1.5": (
+            "small-face path, enlarged at most 1.5x",
+            _yunet(10, True, max_upscale=1.5),
+        ),
+        "yunet-up2.5": (
+            "small-face path, enlarged at most 2.5x",
+            _yunet(10, True, max_upscale=2.5),
+        ),
+        "yunet-min0": ("small-face path, no size filter", _yunet(1, True)),
+        "yunet-min16": ("small-face path, min face 16", _yunet(16, True)),
+        "yunet-1pass": (
+            "small-face path without the pass for large faces",
+            _yunet(10, True, largest=inf),
+        ),
+        "yunet-1MP": ("small-face path, at most 1 MP searched", _yunet(10, True, max_pixels=10**6)),
+        "haar-live": ("Haar, live path (<= 360 px, never enlarged), min face 12", _haar(12, False)),
+        "haar": ("Haar, small-face path (<= 1.5x, 2 neighbours), min face 10", _haar(10, True)),
+        "haar-mn1": ("Haar, small-face path, 1 neighbour", _haar(10, True, min_neighbors=1)),
+        "haar-up2-mn3": (
+            "Haar, small-face path, <= 2x, 3 neighbours",
+            _haar(10, True, min_neighbors=3, max_upscale=2.0, max_pixels=2_000_000),
+        ),
+        "haar-full": (
+            "Haar, photo as is (never scaled), 1 neighbour",
+            _haar(10, True, 1, findable=inf, max_upscale=1.0, max_pixels=10**9),
+        ),
+    }
+
+
+def parts(names: Sequence[str]) -> dict[str, tuple[Path, Path, list[str] | None]]:
+    """Name -> (images, annotations, only these annotation files or all)."""
+    out: dict[str, tuple[Path, Path, list[str] | None]] = {}
+    split = None
+    for name in names:
+        if name == "dev":
+            out[name] = (config.scenes_dir() / "images", config.scenes_dir() / "annotations", None)
+            continue
+        split = split or Split.load(config.MODELS_DIR / config.SPLIT_NAME)
+        root = config.scene_training_dir()
+        only = [Path(xml).name for _, xml in split.photos[name]]
+        out[f"ilc-{name}"] = (root / "images", root / "annotations", only)
+    return out
+
+
+def closeup_found_rate(detect: Callable[[np.ndarray], list], per_class: int = 150) -> float:
+    """Share of close-up training photos (a sample of each class) where a face is found: a
+    setting for crowds must not lose the one large face of a portrait."""
+    hits = seen = 0
+    for label in config.LABELS:
+        folder = config.training_data_dir() / label
+        if not folder.is_dir():
+            continue
+        files = sorted(p for p in folder.iterdir() if p.is_file())
+        random.Random(0).shuffle(files)
+        for path in files[:per_class]:
+            try:
+                image = read_image(path)
+            except Exception:
+                continue
+            seen += 1
+            hits += bool(detect(image))
+    return hits / seen if seen else math.nan
+
+
+def cmd_settings(args: argparse.Namespace) -> None:
+    table = settings()
+    names = args.names or list(table)
+    sets = parts(args.parts)
+    header = "| setting | " + " | ".join(f"{p} recall / precision" for p in sets)
+    header += " | close-ups found | ms per photo |"
+    rows, by = [header, "|---" * (len(sets) + 3) + "|"], []
+    for name in names:
+        what, factory = table[name]
+        detector = factory()
+        cells, ms, sizes, found = [], [], [], []
+        for part, (images, notes, only) in sets.items():
+            report = evaluate_scenes(images, notes, boxes_only(detector.detect), only=only)
+            cells.append(f"{report['recall']:.3f} / {report['precision']:.3f}")
+            ms.append(f"{part} {report['ms_per_image']:.0f}")
+            if part != "ilc-test":
+                sizes.append(report["recall_by_size"])
+            print(f"  {name} {part}: {cells[-1]}", file=sys.stderr, flush=True)
+        closeups = closeup_found_rate(detector.detect) if args.closeups else math.nan
+        rows.append(
+            f"| {name}: {what} | " + " | ".join(cells) + f" | {pct(closeups)} | {', '.join(ms)} |"
+        )
+        for bucket in range(len(SIZE_EDGES) + 1):
+            faces = sum(s[bucket]["faces"] for s in sizes)
+            hit = sum(s[bucket]["found"] for s in sizes)
+            found.append(f"{pct(hit / faces if faces else None)} of {faces}")
+        by.append(f"| {name} | " + " | ".join(found) + " |")
+    print("\n".join(rows))
+    print(
+        "\nrecall by face size (longer side, px), " + " + ".join(p for p in sets if p != "ilc-test")
+    )
+    print("| setting | " + " | ".join(bucket_names()) + " |")
+    print("|---" * (len(SIZE_EDGES) + 2) + "|")
+    print("\n".join(by))
+
+
+def cmd_judge(args: argparse.Namespace) -> None:
+    """The classifier alone on annotated with/without-mask faces, by size; the threshold."""
+    classifier = MaskClassifier(args.model)
+    truth: list[int] = []
+    given: list[int] = []
+    sizes: list[int] = []
+    for images, notes, only in parts(args.parts).values():
+        faces = scene_face_crops(images, notes, only)
+        keep = [i for i, label in enumerate(faces.labels) if label < 2]  # with / without mask
+        crops = [faces.crops[i] for i in keep]
+        for start in range(0, len(crops), 32):
+            probs = classifier.classify(crops[start : start + 32])
+            given += probs.argmax(axis=1).tolist()
+        truth += [faces.labels[i] for i in keep]
+        sizes += [faces.sizes[i] for i in keep]
+    rows = by_size(truth, given, sizes)
+    print(
+        f"classifier on {len(truth)} annotated with/without-mask faces of {', '.join(args.parts)}"
+    )
+    print("| face px | faces | accuracy | always 'Mask' | without_mask recall |")
+    print("|---|---|---|---|---|")
+    judged_from = 0
+    for k, r in enumerate(rows):
+        majority = r["support"]["with_mask"] / r["n"] if r["n"] else None
+        print(
+            f"| {r['bucket']} | {r['n']} | {pct(r['accuracy'])} | {pct(majority)} | "
+            f"{pct(r['recall']['without_mask'])} |"
+        )
+        if r["accuracy"] is not None and r["accuracy"] < JUDGE_ACCURACY:
+            judged_from = SIZE_EDGES[k] if k < len(SIZE_EDGES) else math.inf
+    below = merge_rows([r for r in rows if (r["max_px"] or math.inf) <= judged_from], "below")
+    print(
+        f"\nevery bucket from {judged_from} px on is at least {pct(JUDGE_ACCURACY)} right "
+        f"-> MIN_JUDGED_FACE = {judged_from} (config: {config.MIN_JUDGED_FACE}); "
+        f"{below['n']} faces below it, {pct(below['accuracy'])} right"
+    )
+
+
+def _timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    for _ in range(3):
+        fn()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(1000 * (time.perf_counter() - start))
+    return statistics.median(samples), float(np.percentile(samples, 90))
+
+
+def cmd_speed(args: argparse.Namespace) -> None:
+    """A 640x480 photo through the whole pipeline (detect, classify, draw), per setting: the
+    benchmark's frame with three faces, and crowd photos of scenes-dev scaled to 640x480."""
+    classifier = MaskClassifier(args.model)
+    photos = []
+    images = config.scenes_dir() / "images"
+    if images.is_dir():
+        for path in sorted(images.iterdir())[: args.photos]:
+            photos.append(cv2.resize(read_image(path), (640, 480), interpolation=cv2.INTER_LINEAR))
+    table = settings()
+    print(
+        "| setting | 3 faces: detect ms | pipeline ms (median / p90) | crowd photos: faces | "
+        "detect ms | pipeline ms (median / p90) |"
+    )
+    print("|---|---|---|---|---|---|")
+    frame = make_frame(3)
+    for name in args.names or ["yunet-live", "yunet", "haar-live", "haar"]:
+        detector = table[name][1]()
+        pipeline = MaskDetector(detector, classifier)
+        detect = _timed(partial(detector.detect, frame), args.runs)
+        whole = _timed(partial(pipeline.process, frame), args.runs)
+        cells = [f"{detect[0]:.1f}", f"{whole[0]:.1f} / {whole[1]:.1f}"]
+        if photos:
+            runs = max(3, args.runs // 10)
+            faces = statistics.median(len(pipeline.detect(p)) for p in photos)
+            d = [_timed(partial(detector.detect, p), runs)[0] for p in photos]
+            w = [_timed(partial(pipeline.process, p), runs) for p in photos]
+            median, p90 = statistics.median(x[0] for x in w), statistics.median(x[1] for x in w)
+            cells += [f"{faces:.0f}", f"{statistics.median(d):.1f}", f"{median:.1f} / {p90:.1f}"]
+        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="LiteRT classifier (default: the shipped one)")
+    parser.add_argument("--threads", type=int, default=2, help="cv2.setNumThreads")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("settings", help="recall and precision per detector setting")
+    p.add_argument("names", nargs="*", help=f"settings (default: all of {', '.join(settings())})")
+    p.add_argument("--parts", nargs="+", default=["dev", "val"], choices=("dev", "val", "test"))
+    p.add_argument("--no-closeups", dest="closeups", action="store_false")
+    p.set_defaults(handler=cmd_settings)
+    p = sub.add_parser("judge", help="classifier accuracy by face size -> MIN_JUDGED_FACE")
+    p.add_argument("--parts", nargs="+", default=["dev", "val"], choices=("dev", "val", "test"))
+    p.set_defaults(handler=cmd_judge)
+    p = sub.add_parser("speed", help="ms per 640x480 photo, per setting")
+    p.add_argument("names", nargs="*")
+    p.add_argument("--runs", type=int, default=50)
+    p.add_argument("--photos", type=int, default=20, help="scenes-dev photos timed")
+    p.set_defaults(handler=cmd_speed)
+    args = parser.parse_args()
+    cv2.setNumThreads(args.threads)
+    warnings.simplefilter("ignore")
+    args.handler(args)
+
+
+if __name__ == "__main__":
+    main()
