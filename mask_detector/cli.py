@@ -51,8 +51,9 @@ def _add_model_options(p: argparse.ArgumentParser, face_detector: bool = True) -
             "--small-faces",
             action=argparse.BooleanOptionalAction,
             default=photo.small_faces,
-            help="search each photo at the scales its size and --min-face call for "
-            "(enlarged when small); --no-small-faces: the live camera's faster path",
+            help="YuNet searches each photo at the scales its size and --min-face call for "
+            "(enlarged when small); --no-small-faces: the live camera's faster path. Haar has "
+            "one path",
         )
         p.add_argument(
             "--min-judged-face",
@@ -64,9 +65,13 @@ def _add_model_options(p: argparse.ArgumentParser, face_detector: bool = True) -
         )
 
 
-def _setting_name(args: argparse.Namespace) -> str:
-    """How reports name a detector setting: "yunet", or "yunet (live path)"."""
-    return args.detector_name + ("" if args.small_faces else " (live path)")
+def _setting_name(pipeline: MaskDetector) -> str:
+    """How reports name a detector setting: "yunet", "yunet (live path)", "haar" (one path)."""
+    from .detectors import SMALL_FACE_PATHS
+
+    name = pipeline.detector.name
+    live = name in SMALL_FACE_PATHS and not pipeline.detector.small_faces
+    return name + (" (live path)" if live else "")
 
 
 def _pipeline_for(args: argparse.Namespace, min_confidence: float = 0.0) -> MaskDetector:
@@ -235,7 +240,7 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
         )
     report["detector"] = args.detector_name
     report["setting"] = {
-        "small_faces": args.small_faces,
+        "small_faces": pipeline.detector.small_faces,
         "min_face": args.min_face,
         "min_judged_face": args.min_judged_face,
     }
@@ -247,7 +252,7 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
     if args.save:
         path = Path(args.save)
         saved = json.loads(path.read_text()) if path.is_file() else {}
-        saved[_setting_name(args)] = report
+        saved[_setting_name(pipeline)] = report
         path.write_text(json.dumps(saved, indent=1) + "\n")
     if args.json:
         print(json.dumps(report, indent=1))
@@ -256,7 +261,7 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
         f"{k} {pct(v)}" for k, v in report["recall_per_class"].items() if v is not None
     )
     print(
-        f"{_setting_name(args)}: {report['found']}/{report['faces']} faces found "
+        f"{_setting_name(pipeline)}: {report['found']}/{report['faces']} faces found "
         f"(recall {pct(report['recall'])}; {per_class}); precision {pct(report['precision'])}"
     )
     print("faces found by size (longer side of the annotated box, px):")

@@ -291,6 +291,41 @@ def test_sidebar_offers_both_detectors_offline(tmp_path, monkeypatch):
     monkeypatch.setenv(config.ENV_CACHE, str(tmp_path / "no-cache"))
     at = open_page("pages/upload.py")
     assert at.sidebar.selectbox[0].options == ["Haar cascade (OpenCV)", "YuNet (OpenCV DNN)"]
-    assert [c.value for c in at.sidebar.caption] == [DETECTOR_HINT]
-    at.sidebar.selectbox[0].set_value("yunet").run()
+    assert at.sidebar.selectbox[0].value == "yunet"  # what photos start from
+    assert at.sidebar.caption[0].value == DETECTOR_HINT
+    at.sidebar.selectbox[0].set_value("haar").run()
     assert not at.exception and not at.error
+
+
+def _sidebar_script() -> None:
+    """One page's sidebar for the use named in session state (AppTest.from_function)."""
+    import streamlit as st
+
+    from mask_detector.app.state import sidebar
+
+    st.session_state["settings"] = sidebar(st.session_state.get("use", "photo"))
+
+
+def test_each_use_starts_from_its_own_defaults_and_keeps_its_own_choices():
+    at = AppTest.from_function(_sidebar_script, default_timeout=30).run()
+    photo = at.session_state["settings"]
+    assert (photo.detector_name, photo.min_face, photo.small_faces) == ("yunet", 10, True)
+    assert photo.min_judged_face == config.MIN_JUDGED_FACE
+    captions = [c.value for c in at.sidebar.caption]
+    assert "Faces from 10 px" in captions[-1] and "searched at 2.0x its size" in captions[-1]
+    at.sidebar.slider[1].set_value(24).run()  # the smallest face, on the photo pages
+    assert "searched at 1.0x its size" in at.sidebar.caption[-1].value
+    at.session_state["use"] = "live"
+    live = at.run().session_state["settings"]
+    assert (live.detector_name, live.min_face, live.small_faces) == ("haar", 24, False)
+    assert "keeps the detector fast" in at.sidebar.caption[-1].value
+    at.sidebar.selectbox[0].set_value("yunet").run()
+    at.sidebar.slider[0].set_value(0.8).run()  # confidence: one setting for every page
+    at.sidebar.slider[2].set_value(0).run()  # so is the smallest face labelled
+    at.session_state["use"] = "photo"
+    photo = at.run().session_state["settings"]
+    assert (photo.detector_name, photo.min_face) == ("yunet", 24)
+    assert (photo.min_confidence, photo.min_judged_face) == (0.8, 0)
+    at.sidebar.selectbox[0].set_value("haar").run()
+    at.session_state["use"] = "live"
+    assert at.run().session_state["settings"].detector_name == "yunet"  # as the camera left it

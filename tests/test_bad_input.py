@@ -554,6 +554,8 @@ def test_cli_haar_works_when_yunet_is_missing(catalogue, capsys):
             str(MODEL),
             "--yunet-model",
             "/nope.onnx",
+            "--detector",
+            "haar",
         ]
     )
     out, err = capsys.readouterr()

@@ -128,12 +128,12 @@ def test_evaluate_scenes_json(tmp_path, capsys):
     assert sum(r["faces"] for r in report["recall_by_size"]) == report["faces"]
     assert sum(r["found"] for r in report["recall_by_size"]) == report["found"]
     saved = tmp_path / "scenes.json"
-    for extra in ([], ["--detector", "haar", "--no-small-faces"]):
+    for extra in ([], ["--no-small-faces"], ["--detector", "haar"]):
         assert main(["evaluate-scenes", str(images), str(notes), "--save", str(saved), *extra]) == 0
     out = capsys.readouterr().out
     assert "faces found by size" in out and "found and labelled right" in out
-    assert "haar (live path): " in out
-    assert list(json.loads(saved.read_text())) == ["yunet", "haar (live path)"]
+    assert "yunet (live path): " in out and "\nhaar: " in out
+    assert list(json.loads(saved.read_text())) == ["yunet", "yunet (live path)", "haar"]
 
 
 def test_usage_errors_exit_2():

@@ -332,3 +332,14 @@ def test_live_page_defaults_to_public_stun(page_env, fake_pipeline, monkeypatch)
     monkeypatch.delenv(ice.ENV_ICE_SERVERS)
     at = _run_page()
     assert _component_args(at)["rtc_configuration"] == {"iceServers": ice.DEFAULT_ICE_SERVERS}
+
+
+def test_live_page_keeps_haar_on_its_live_path(page_env, monkeypatch) -> None:
+    """The camera's defaults (config.LIVE): Haar for speed, never the small-face path."""
+    from mask_detector.app import state
+
+    asked = []
+    monkeypatch.setattr(state, "load_pipeline", lambda s: asked.append(s) or FakePipeline())
+    _run_page()
+    (settings,) = asked
+    assert (settings.detector_name, settings.min_face, settings.small_faces) == ("haar", 24, False)

@@ -82,9 +82,10 @@ def _key(name: str, use: str) -> str:
 def scale_note(settings: Settings, size: tuple[int, int] = (640, 480)) -> str:
     """What the minimum face size does, in words, for the sidebar."""
     text = f"Faces from {settings.min_face} px (the longer side of the box) are found"
-    if not settings.small_faces:
-        return text + "; smaller ones are ignored, which keeps the video fast."
-    scale = SMALL_FACE_PATHS[settings.detector_name].scales(size[1], size[0], settings.min_face)[0]
+    path = SMALL_FACE_PATHS.get(settings.detector_name)
+    if not settings.small_faces or path is None:
+        return text + "; smaller ones are ignored, which keeps the detector fast."
+    scale = path.scales(size[1], size[0], settings.min_face)[0]
     return (
         f"{text}: a {size[0]}x{size[1]} photo is searched at {scale:.1f}x its size "
         "(smaller faces need a larger search, which takes longer)."

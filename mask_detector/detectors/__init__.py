@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import DetectorUnavailableError
-from . import haar, yunet
+from . import yunet
 from .base import DEFAULT_MIN_FACE, FaceDetector, SmallFacePath, clip_box, clip_boxes
 from .haar import HaarDetector
 from .yunet import YuNetDetector, ensure_yunet_model
 
 DETECTORS: tuple[str, ...] = ("haar", "yunet")
-#: The small-face path of each detector (what photos and video files take).
-SMALL_FACE_PATHS: dict[str, SmallFacePath] = {"haar": haar.SMALL_FACES, "yunet": yunet.SMALL_FACES}
+#: The small-face path of each detector that has one (what photos and video files take); Haar
+#: searches photos as it searches camera frames (see HaarDetector).
+SMALL_FACE_PATHS: dict[str, SmallFacePath] = {"yunet": yunet.SMALL_FACES}
 
 __all__ = [
     "DEFAULT_MIN_FACE",
@@ -40,12 +41,12 @@ def make_detector(
 ) -> FaceDetector:
     """A ready detector by name; DetectorUnavailableError if the name or YuNet file is wrong.
 
-    `small_faces=True`: the small-face path of photos and video files (base.SmallFacePath);
-    False: the live path, each detector's fixed working size.
+    `small_faces=True`: the small-face path of photos and video files (SMALL_FACE_PATHS), for a
+    detector that has one; False: the live path, each detector's fixed working size.
     """
     key = (name or "").strip().lower()
     if key == "haar":
-        return HaarDetector(min_face=min_face, small_faces=small_faces)
+        return HaarDetector(min_face=min_face)
     if key == "yunet":
         path = ensure_yunet_model(yunet_model, download=download)
         return YuNetDetector(path, min_face=min_face, small_faces=small_faces)

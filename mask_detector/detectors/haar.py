@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from ..detection import Box
-from .base import DEFAULT_MIN_FACE, SmallFacePath, clip_boxes, non_max_suppression, resized
+from .base import DEFAULT_MIN_FACE, clip_boxes, non_max_suppression
 
 #: The cascade used. frontalface_alt2 beat frontalface_default on scenes-dev at every setting
 #: tried (recall 0.19 vs 0.14 at precision 0.86 vs 0.72, same speed budget) and on the masked
@@ -24,14 +24,6 @@ from .base import DEFAULT_MIN_FACE, SmallFacePath, clip_boxes, non_max_suppressi
 CASCADE = "haarcascade_frontalface_alt2.xml"
 #: Side of the cascade's detection window, in pixels of the working image: nothing smaller is found.
 WINDOW = 20
-#: The small-face path of photos and video files (benchmarks/small_faces.py; README, "Finding
-#: small faces"): the smallest face brought to the window's size, enlarged at most 1.5x (2x
-#: found no more faces at the precision floor, and cost 4x the time), searched up to 1 MP.
-#: Enlarged, the cascade fires on more non-faces, so it asks for two overlapping detections
-#: (SMALL_FACE_MIN_NEIGHBORS) instead of one. The cascade searches every size of face itself,
-#: so there is one pass.
-SMALL_FACES = SmallFacePath(findable=WINDOW, max_upscale=1.5, max_pixels=1_000_000)
-SMALL_FACE_MIN_NEIGHBORS = 2
 
 
 class HaarDetector:
@@ -52,12 +44,14 @@ class HaarDetector:
       that fill or touch the frame (tight crops, e.g. the training photos: masked found-rate
       0.18 -> 0.30) but made detection ~2x slower, so it is off for video frames.
     * No histogram equalisation: it did not help alt2 on scenes-dev (recall 0.17 -> 0.15).
-    * ``small_faces=True``: photos and video files take ``small_face_path`` (SMALL_FACES)
-      instead of ``max_side``, and ``min_neighbors`` becomes SMALL_FACE_MIN_NEIGHBORS unless
-      given.
+    * No small-face path: photos are searched as camera frames are. Enlarging them (1.5x, with
+      two neighbours to keep precision) found 1-4 points more faces in crowds but lost close
+      faces (found on 38% of the close-up photos instead of 45%) at 2.5x the time
+      (benchmarks/small_faces.py; README, "Finding small faces").
     """
 
     name = "haar"
+    small_faces = False
 
     def __init__(
         self,
@@ -65,11 +59,9 @@ class HaarDetector:
         min_face: int = DEFAULT_MIN_FACE,
         max_side: int = 360,
         scale_factor: float = 1.2,
-        min_neighbors: int | None = None,
+        min_neighbors: int = 1,
         pad: float = 0.0,
         cascade: str = CASCADE,
-        small_faces: bool = False,
-        small_face_path: SmallFacePath = SMALL_FACES,
     ) -> None:
         path = cv2.data.haarcascades + cascade  # type: ignore[attr-defined]
         self._cascade = cv2.CascadeClassifier(path)
@@ -79,25 +71,21 @@ class HaarDetector:
         self.min_face = min_face
         self.max_side = max_side
         self.scale_factor = scale_factor
-        if min_neighbors is None:
-            min_neighbors = SMALL_FACE_MIN_NEIGHBORS if small_faces else 1
         self.min_neighbors = min_neighbors
         self.pad = pad
-        self.small_faces = small_faces
-        self.small_face_path = small_face_path
 
     def working_scale(self, height: int, width: int) -> float:
-        """Scale factor for a frame. Live path: to `max_side`, further if `min_face` allows;
-        never up. Small-face path: the first (and only) scale of ``small_face_path``."""
-        if self.small_faces:
-            return self.small_face_path.scales(height, width, self.min_face)[0]
+        """Downscale factor for a frame: to `max_side`, further if `min_face` allows; never up."""
         return min(1.0, self.max_side / max(height, width), WINDOW / max(1, self.min_face))
 
     def detect(self, image: np.ndarray) -> list[Box]:
         """Face boxes (x, y, w, h) in `image` (HxWx3 uint8 BGR) coordinates, largest first."""
         height, width = image.shape[:2]
         scale = self.working_scale(height, width)
-        grey = resized(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), scale)
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        if scale < 1.0:
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
         border = int(self.pad * max(grey.shape)) if self.pad > 0 else 0
         if border:
             grey = cv2.copyMakeBorder(grey, border, border, border, border, cv2.BORDER_REPLICATE)
