@@ -34,17 +34,21 @@ _HOW_TO = (
 )
 
 
-#: The small-face path of photos and video files (measured on scenes-dev and the scenes-ilc
-#: validation photos by benchmarks/small_faces.py; README, "Finding small faces"):
+#: The small-face path of photos and video files, chosen on scenes-dev and the scenes-ilc
+#: validation photos (`benchmarks/small_faces.py settings`; README, "Finding small faces"):
 #:
-#: * ``findable=24``: YuNet finds 29% of the faces under 16 px of scenes-dev at their own size,
-#:   59% of those of 16-24 px, 76% of 24-32 px and 85% of 32-48 px, so a face is brought to 24 px
-#:   (enlarged 2x, 16-24 px faces are found 86% of the time).
-#: * ``max_upscale=2``: 2.5x and 3x found no more faces and lost precision, at 1.6-2.3x the time.
-#: * ``max_pixels=2 MP``: a 640x480 photo enlarged 2x is 1.2 MP (the 150 ms budget), an 800x600
-#:   one 1.9 MP; a 12-megapixel photo is searched at 0.41x, which finds faces from about 60 px.
-#: * ``largest=320``: YuNet keeps a face whole up to about 450 px; beyond, it breaks it into
-#:   several boxes, so a photo enlarged past that is searched again 4x smaller for large faces.
+#: * ``findable=24``: at their own size YuNet finds 24% of the faces under 16 px, 57% of those
+#:   of 16-24 px, 73% of 24-32 px and 88% of 32-48 px, so the smallest face is brought to 24 px
+#:   (enlarged 2x, 86% of the 16-24 px faces are found).
+#: * ``max_upscale=2``: 2.5x found 1.2 points more faces of scenes-dev at the same precision,
+#:   but searches 1.5x the pixels, past the 150 ms a 640x480 photo may take; 1.5x, 3.8 fewer.
+#: * ``max_pixels=2 MP``: a 640x480 photo enlarged 2x is 1.2 MP, an 800x600 one is searched at
+#:   1.77x; a 12-megapixel photo at 0.41x, which finds faces from about 60 px (1 MP: 0.5 points
+#:   less recall on scenes-ilc).
+#: * ``largest=320``: YuNet keeps a face whole up to about 450 px and breaks larger ones into
+#:   pieces, so a photo enlarged past that is searched again 4x smaller for its large faces
+#:   (without: faces found on 94% of close-up photos instead of 97%, and 92% of the faces of
+#:   96 px and more instead of 95%).
 SMALL_FACES = SmallFacePath(findable=24, max_upscale=2.0, max_pixels=2_000_000, largest=320)
 
 
@@ -56,7 +60,7 @@ class YuNetDetector:
 
     * ``score_threshold=0.6``: on scenes-dev opencv_zoo's 0.9 found 14% of faces (precision 1.0),
       0.7 63% (0.95), 0.6 68% (0.91), 0.5 72% (0.85); 0.6 is the knee, and stays it on the
-      small-face path (0.55: recall +1.4 points, precision 0.85; 0.65: -1.4, 0.91).
+      small-face path (0.55: recall +1.1 points, precision 0.864; 0.65: -1.2, 0.912).
     * ``nms=0.3``: opencv_zoo's default overlap for suppressing duplicate boxes.
     * ``max_side=640``: without ``small_faces`` (the live path), larger frames are downscaled to
       this longest side first (the CNN's cost grows with area; 640 px keeps faces of ~10 px in
