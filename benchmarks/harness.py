@@ -160,12 +160,14 @@ def app_server(workdir: Path, timeout: float = 90.0) -> Iterator[Server]:
 # --- the browser ---------------------------------------------------------------------------------
 
 
-def chromium_args(clip: Path) -> list[str]:
-    """A fake camera playing `clip`, auto-granted; loopback WebRTC; nothing phoning home."""
+def chromium_args(clip: Path | None) -> list[str]:
+    """A fake camera playing `clip` (Chromium's own test pattern when None), auto-granted;
+    loopback WebRTC; nothing phoning home."""
+    camera = [f"--use-file-for-fake-video-capture={clip}"] if clip else []
     return [
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={clip}",
+        *camera,
         "--allow-loopback-in-peer-connection",
         "--disable-features=WebRtcHideLocalIpsWithMdns",
         "--headless",
@@ -180,7 +182,7 @@ def chromium_args(clip: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def browser_page(clip: Path, workdir: Path) -> Iterator[Any]:
+def browser_page(clip: Path | None, workdir: Path) -> Iterator[Any]:
     """A Playwright page in Debian's Chromium with a fresh profile; closed afterwards."""
     from playwright.sync_api import sync_playwright
 
@@ -254,6 +256,14 @@ def read_live_text(page: Any, at_ms: float = 0.0) -> LiveText:
         if m := FIRST_RE.search(caption):
             out.first_s = float(m[1])
     return out
+
+
+def sidebar_menu(page: Any) -> list[str]:
+    """The page names in the sidebar's navigation menu, top to bottom (a material icon is text
+    too, its ligature name on a line before the page name: only the last line is kept)."""
+    links = page.locator('[data-testid="stSidebarNav"] [data-testid="stSidebarNavLink"]')
+    links.first.wait_for(timeout=30_000)
+    return [text.strip().splitlines()[-1] for text in links.all_inner_texts()]
 
 
 def component(page: Any) -> Any:

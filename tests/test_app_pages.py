@@ -152,11 +152,11 @@ def test_pages_without_training_results(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "MODELS_DIR", tmp_path)
     at = open_page()
     assert "No training results yet" in at.warning[0].value
-    at.switch_page("pages/metrics.py").run()
+    at.switch_page("app_pages/metrics.py").run()
     assert not at.exception
     assert "No training results yet" in at.warning[0].value
     assert "Not measured yet" in at.info[0].value
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("app_pages/upload.py").run()
     at.file_uploader(key="upload_files").set_value(("a.png", b"x", "image/png")).run()
     assert "cannot be loaded" in at.error[0].value  # no model: a message, not a traceback
 
@@ -164,7 +164,7 @@ def test_pages_without_training_results(tmp_path, monkeypatch):
 @needs_metrics
 def test_metrics_page_renders_every_scenario():
     reports = load_reports()
-    at = open_page("pages/metrics.py")
+    at = open_page("app_pages/metrics.py")
     assert [t.label for t in at.tabs] == list(reports.scenarios)
     table = at.dataframe[0].value
     for name, m in reports.scenarios.items():
@@ -206,7 +206,7 @@ def test_metrics_page_scene_results(tmp_path, monkeypatch):
     }
     (tmp_path / "scenes.json").write_text(json.dumps(scenes))
     monkeypatch.setattr(config, "MODELS_DIR", tmp_path)
-    at = open_page("pages/metrics.py")
+    at = open_page("app_pages/metrics.py")
     table = at.dataframe[0].value
     assert table["detector"].tolist() == ["haar", "yunet"]
     assert table["recall"].tolist() == ["50.0%", "85.0%"]
@@ -221,7 +221,7 @@ def test_metrics_page_evaluates_an_archive(astronaut_bgr, masked_astronaut_bgr):
             "set/without_mask/b.png": encode(astronaut_bgr[crop]),
         }
     )
-    at = open_page("pages/metrics.py")
+    at = open_page("app_pages/metrics.py")
     at.file_uploader(key="eval_zip").set_value(("mine.zip", good, "application/zip")).run()
     assert not at.exception and not at.error
     accuracy = next(m for m in at.metric if m.label == "Accuracy")
@@ -234,7 +234,7 @@ def test_metrics_page_evaluates_an_archive(astronaut_bgr, masked_astronaut_bgr):
 
 @needs_model
 def test_upload_page_several_files_and_a_bad_one(astronaut_bgr):
-    at = open_page("pages/upload.py")
+    at = open_page("app_pages/upload.py")
     assert at.info[0].value == "No image yet."
     files = [
         ("one.png", encode(astronaut_bgr), "image/png"),
@@ -254,13 +254,13 @@ def test_upload_page_several_files_and_a_bad_one(astronaut_bgr):
 
 @needs_model
 def test_upload_page_camera_snapshot_and_settings_persist(astronaut_bgr):
-    at = open_page("pages/upload.py")
+    at = open_page("app_pages/upload.py")
     at.sidebar.slider[0].set_value(0.25).run()
     at.radio(key="upload_src").set_value("Camera snapshot").run()
     at.camera_input(key="upload_camera").upload("snap.jpg", encode(astronaut_bgr, ".jpg")).run()
     assert not at.exception and not at.error
     assert [s.value for s in at.subheader] == ["snap.jpg"]
-    at.switch_page("pages/video.py").run()
+    at.switch_page("app_pages/video.py").run()
     assert at.sidebar.slider[0].value == 0.25  # the sidebar keeps its values between pages
 
 
@@ -269,7 +269,7 @@ def test_video_page(astronaut_bgr, tmp_path, monkeypatch):
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    at = open_page("pages/video.py")
+    at = open_page("app_pages/video.py")
     at.file_uploader(key="video_file").set_value(
         ("clip.mp4", small_video(astronaut_bgr[:256, 128:384], frames=4), "video/mp4")
     ).run()
@@ -289,7 +289,7 @@ def test_sidebar_offers_both_detectors_offline(tmp_path, monkeypatch):
 
     monkeypatch.setenv(config.ENV_SHARED, str(tmp_path / "no-shared"))
     monkeypatch.setenv(config.ENV_CACHE, str(tmp_path / "no-cache"))
-    at = open_page("pages/upload.py")
+    at = open_page("app_pages/upload.py")
     assert at.sidebar.selectbox[0].options == ["Haar cascade (OpenCV)", "YuNet (OpenCV DNN)"]
     assert [c.value for c in at.sidebar.caption] == [DETECTOR_HINT]
     at.sidebar.selectbox[0].set_value("yunet").run()

@@ -22,7 +22,7 @@ from mask_detector.app.live import LiveProcessor
 from mask_detector.app.stats import LiveSnapshot, LiveStats
 from mask_detector.detection import Detection
 
-PAGE = str(config.REPO_ROOT / "pages" / "live.py")
+PAGE = str(config.REPO_ROOT / "app_pages" / "live.py")
 
 MASK = Detection((0, 0, 10, 10), "with_mask", 0.9)
 NO_MASK = Detection((20, 0, 10, 10), "without_mask", 0.8)

@@ -1,4 +1,4 @@
-"""What the Streamlit pages in pages/ share, one job a module; the pages themselves stay thin.
+"""What the Streamlit pages in app_pages/ share, one job a module; the pages themselves stay thin.
 
 Only `state`, `upload` and `views` import streamlit; `live`, `stats`, `ice`, `reports` and
 `results` (and the rest of the package) never do, so they are testable without a script run.

@@ -17,10 +17,10 @@ st.write(
 )
 
 cols = st.columns(4)
-cols[0].page_link("pages/upload.py", label="Photos", icon=":material/image:")
-cols[1].page_link("pages/live.py", label="Live camera", icon=":material/videocam:")
-cols[2].page_link("pages/video.py", label="Video file", icon=":material/movie:")
-cols[3].page_link("pages/metrics.py", label="Model metrics", icon=":material/monitoring:")
+cols[0].page_link("app_pages/upload.py", label="Photos", icon=":material/image:")
+cols[1].page_link("app_pages/live.py", label="Live camera", icon=":material/videocam:")
+cols[2].page_link("app_pages/video.py", label="Video file", icon=":material/movie:")
+cols[3].page_link("app_pages/metrics.py", label="Model metrics", icon=":material/monitoring:")
 
 st.header("The model")
 summary = load_reports().summary
