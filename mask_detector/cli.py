@@ -1,17 +1,20 @@
-"""`python -m mask_detector COMMAND`: predict, evaluate, evaluate-scenes, split, train, ship,
-benchmark. User errors print one line on stderr and exit 1; usage errors exit 2."""
+"""`python -m mask_detector COMMAND`: predict, video, evaluate, evaluate-scenes, split, train,
+ship, benchmark. User errors print one line on stderr and exit 1; usage errors exit 2."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import config
 from .errors import MaskDetectorError
+from .progress import Progress
 
 if TYPE_CHECKING:
     from .pipeline import MaskDetector
@@ -115,12 +118,72 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 x, y, w, h = f.box
                 print(f"{path}: box={x},{y},{w},{h} {f.label} {f.confidence:.3f}")
         if args.out:
-            cv2.imwrite(
-                str(_output_name(Path(args.out), path, written)), pipeline.annotate(image, faces)
-            )
+            annotated = pipeline.annotate(image, faces, blur=args.blur)
+            cv2.imwrite(str(_output_name(Path(args.out), path, written)), annotated)
     if args.json:
         print(json.dumps(results, indent=1))
     return 1 if failed else 0
+
+
+def cmd_video(args: argparse.Namespace) -> int:
+    from .config import count_phrase
+    from .progress import progress_printer
+    from .video import frame_record, summarize_video
+
+    if args.out and Path(args.out).is_dir():
+        print(f"error: --out {args.out} is a folder; give a file name (.mp4)", file=sys.stderr)
+        return 1
+    with contextlib.ExitStack() as stack:
+        on_frame = None
+        if args.frames_jsonl:
+            lines = stack.enter_context(open(args.frames_jsonl, "w"))
+
+            def on_frame(index: int, time_s: float, faces: list) -> None:
+                lines.write(json.dumps(frame_record(index, time_s, faces)) + "\n")
+
+        summary = summarize_video(
+            args.video,
+            args.out,
+            detector=args.detector_name,
+            model=args.model,
+            yunet_model=args.yunet_model,
+            min_confidence=args.min_confidence,
+            download=args.detector_name == "yunet" and not args.yunet_model,
+            blur=args.blur,
+            progress=_after(PROGRESS_AFTER_S, progress_printer("frames")),
+            on_frame=on_frame,
+        )
+    if args.json:
+        print(json.dumps(summary, indent=1))
+        return 0
+    per_label = ", ".join(f"{n} {count_phrase(k)}" for k, n in summary["people_per_label"].items())
+    print(
+        f"{args.video}: {summary['frames']} frames at {summary['fps']:g} fps; "
+        f"{summary['people']} people ({per_label})"
+    )
+    for t in summary["tracks"]:
+        print(
+            f"  person {t['id']}: {t['label']} {t['confidence']:.3f}, "
+            f"{t['first_s']:.2f}-{t['last_s']:.2f} s, {t['frames']} frames"
+        )
+    if args.out:
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+#: Seconds of processing after which a video's progress shows on stderr: short clips stay quiet.
+PROGRESS_AFTER_S = 2.0
+
+
+def _after(seconds: float, progress: Progress) -> Progress:
+    """`progress`, silent until `seconds` have passed since this call."""
+    start = time.monotonic()
+
+    def show(done: int, total: int) -> None:
+        if time.monotonic() - start >= seconds:
+            progress(done, total)
+
+    return show
 
 
 def _print_report(report: dict[str, Any], as_json: bool) -> None:
@@ -276,7 +339,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-confidence", type=float, default=0.0)
     p.add_argument("--json", action="store_true", help="print results as JSON")
     p.add_argument("--out", metavar="DIR", help="also write annotated images here")
+    p.add_argument("--blur", action="store_true", help="blur the faces on annotated images")
     p.set_defaults(handler=cmd_predict)
+
+    p = sub.add_parser("video", help="follow the people in a video: who, with which label, when")
+    p.add_argument("video", metavar="IN", help="a video file (mp4, webm, mov, avi, ...)")
+    p.add_argument("--out", metavar="OUT.mp4", help="also write the annotated video (H.264 mp4)")
+    _add_model_options(p)
+    p.add_argument("--min-confidence", type=float, default=0.0)
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument(
+        "--frames-jsonl",
+        metavar="FILE",
+        help="write one JSON line per frame: frame, time_s, faces (id, box, label, confidence)",
+    )
+    p.add_argument("--blur", action="store_true", help="blur the faces in the annotated video")
+    p.set_defaults(handler=cmd_video)
 
     p = sub.add_parser("evaluate", help="classify each image of a folder-per-class set as a face")
     p.add_argument("data_dir", metavar="DATA_DIR")

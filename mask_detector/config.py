@@ -8,12 +8,31 @@ from pathlib import Path
 #: Class names, in the order of the classifier's output units.
 LABELS: tuple[str, str] = ("with_mask", "without_mask")
 #: Human-facing names used on drawn boxes and in the app.
-DISPLAY_NAMES: dict[str, str] = {"with_mask": "Mask", "without_mask": "No mask"}
+DISPLAY_NAMES: dict[str, str] = {
+    "with_mask": "Mask",
+    "without_mask": "No mask",
+    "mask_worn_incorrectly": "Mask worn wrong",
+}
+#: How counts speak of each label ("2 with mask · 1 without mask"): the live figures, charts and
+#: people summaries of the app and the command line.
+COUNT_PHRASES: dict[str, str] = {
+    "with_mask": "with mask",
+    "without_mask": "without mask",
+    "mask_worn_incorrectly": "mask worn wrong",
+}
+#: Labels that call for attention: the live page raises its alert while such a face is in view
+#: (a mask under the nose protects about as little as none).
+ALERT_LABELS: tuple[str, ...] = ("without_mask", "mask_worn_incorrectly")
 
 
 def display_name(label: str) -> str:
     """The name people see for a label (with_mask: Mask); a label without one is shown as is."""
     return DISPLAY_NAMES.get(label, label)
+
+
+def count_phrase(label: str) -> str:
+    """How a count of faces with this label reads: "3 without mask"."""
+    return COUNT_PHRASES.get(label, label.replace("_", " "))
 
 
 #: MobileNetV2 input side, in pixels.

@@ -11,7 +11,7 @@ import numpy as np
 
 from .classifier import MaskClassifier
 from .config import LABELS, default_model_path
-from .detection import Detection
+from .detection import Box, Detection, top_label
 from .detectors import DEFAULT_MIN_FACE, FaceDetector, make_detector
 from .draw import annotate
 from .imageio import as_bgr
@@ -110,9 +110,15 @@ class MaskDetector:
 
     def classify_faces(self, faces: Sequence[np.ndarray]) -> list[tuple[str, float]]:
         """(label, confidence) for each BGR face crop, in one classifier call."""
-        probs = self.classifier.classify(faces)
-        best = probs.argmax(axis=1)
-        return [(LABELS[k], float(probs[i, k])) for i, k in enumerate(best)]
+        return [top_label(p) for p in self.classifier.classify(faces)]
+
+    def probabilities(self, bgr: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
+        """Class probabilities (N, len(LABELS)) of the faces at `boxes` in a BGR image, in one
+        classifier call: the one classification path of photos, videos and the camera (the
+        tracker, tracking.py, calls it for the faces it has to classify)."""
+        if not boxes:
+            return np.empty((0, len(LABELS)), np.float32)
+        return self.classifier.classify(crop_faces(bgr, boxes))
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         """Every face in an HxWx3 uint8 BGR image (HxW / HxWx1 grey and BGRA accepted), labelled.
@@ -123,23 +129,26 @@ class MaskDetector:
 
     def _detect_bgr(self, bgr: np.ndarray) -> list[Detection]:
         boxes = self.detector.detect(bgr)
-        if not boxes:
-            return []
-        labelled = self.classify_faces(crop_faces(bgr, boxes))
+        labelled = [top_label(p) for p in self.probabilities(bgr, boxes)]
         return [
             Detection(tuple(int(v) for v in box), label, conf)  # type: ignore[arg-type]
             for box, (label, conf) in zip(boxes, labelled, strict=True)
             if conf >= self.min_confidence
         ]
 
-    def annotate(self, image: np.ndarray, detections: Sequence[Detection]) -> np.ndarray:
-        """A copy of the image with boxes and labels drawn: always HxWx3 uint8 BGR, whatever
-        the input's channels (grey is repeated, a BGRA alpha channel dropped)."""
-        return annotate(as_bgr(image), detections)
+    def annotate(
+        self, image: np.ndarray, detections: Sequence[Detection], *, blur: bool = False
+    ) -> np.ndarray:
+        """A copy of the image with boxes and labels drawn (faces blurred first with
+        `blur=True`): always HxWx3 uint8 BGR, whatever the input's channels (grey is repeated, a
+        BGRA alpha channel dropped)."""
+        return annotate(as_bgr(image), detections, blur=blur)
 
-    def process(self, image: np.ndarray) -> tuple[np.ndarray, list[Detection]]:
-        """Detect and draw in one step: what a video frame needs (the image is checked and
-        converted to BGR once, for both)."""
+    def process(
+        self, image: np.ndarray, *, blur: bool = False
+    ) -> tuple[np.ndarray, list[Detection]]:
+        """Detect and draw in one step (the image is checked and converted to BGR once, for
+        both). A stream of frames wants tracking.FaceTracker.process instead."""
         bgr = as_bgr(image)
         detections = self._detect_bgr(bgr)
-        return annotate(bgr, detections), detections
+        return annotate(bgr, detections, blur=blur), detections

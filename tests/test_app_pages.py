@@ -277,9 +277,69 @@ def test_video_page(astronaut_bgr, tmp_path, monkeypatch):
     assert "4 frames at 5.0 fps" in texts(at)
     assert at.get("video") and at.get("vega_lite_chart")
     assert list(tmp_path.iterdir()) == []  # the temporary folder is gone
+    # The people in it: a table, and the same summary as `video --json` to download.
+    assert "1 person: 0 with mask, 1 without mask, 0 mask worn wrong" in texts(at)
+    (people,) = at.dataframe
+    assert list(people.value["person"]) == ["#1"]
+    assert list(people.value["label"]) == ["No mask"]
+    downloads = {b.proto.label for b in at.get("download_button")}
+    assert {"People (CSV)", "People (JSON)", "Download annotated video (mp4)"} <= downloads
     at.file_uploader(key="video_file").set_value(("notes.mp4", b"text", "video/mp4")).run()
     assert not at.exception
     assert at.error[0].value.startswith("notes.mp4: not a video file")
+
+
+def test_people_downloads_carry_every_label():
+    from mask_detector.app.people import people_csv, people_line, people_rows, summary_json
+
+    tracks = [
+        {"id": 1, "label": "with_mask", "confidence": 0.98, "frames": 30, "first_s": 0.0,
+         "last_s": 1.9},
+        {"id": 2, "label": "mask_worn_incorrectly", "confidence": 0.81, "frames": 12,
+         "first_s": 0.4, "last_s": 1.2},
+    ]  # fmt: skip
+    per_label = {"with_mask": 1, "without_mask": 0, "mask_worn_incorrectly": 1}
+    summary = {"frames": 30, "fps": 15.0, "people": 2, "people_per_label": per_label}
+    summary["tracks"] = tracks
+    assert people_line(summary) == "2 people: 1 with mask, 0 without mask, 1 mask worn wrong"
+    assert [r["label"] for r in people_rows(summary)] == ["Mask", "Mask worn wrong"]
+    lines = people_csv(summary).decode().splitlines()
+    assert lines[0] == "id,label,confidence,first_s,last_s,frames"
+    assert lines[2] == "2,mask_worn_incorrectly,0.81,0.4,1.2,12"
+    assert json.loads(summary_json(summary))["people_per_label"]["mask_worn_incorrectly"] == 1
+
+
+def test_upload_downloads_carry_every_label(astronaut_bgr):
+    class ThirdLabel(FixedClassifier):
+        def classify(self, faces):
+            probs = np.full((len(faces), len(config.LABELS)), 0.05, np.float32)
+            probs[:, config.LABELS.index("mask_worn_incorrectly")] = 0.9
+            return probs
+
+    pipeline = MaskDetector(make_detector("haar"), ThirdLabel())  # type: ignore[arg-type]
+    result = process_upload(pipeline, "a.png", encode(astronaut_bgr))
+    assert result.counts()["mask_worn_incorrectly"] == len(result.faces) >= 1
+    assert result.rows()[0]["label"] == "Mask worn wrong"
+    assert "Mask worn wrong" in results_csv([result]).decode()
+    (as_json,) = json.loads(results_json([result]))
+    assert set(as_json["counts"]) == set(config.LABELS)
+    assert as_json["faces"][0]["label"] == "mask_worn_incorrectly"
+
+
+@needs_model
+def test_blur_faces_in_the_sidebar_blurs_uploads(astronaut_bgr):
+    at = open_page("app_pages/upload.py")
+    at.file_uploader(key="upload_files").set_value([("a.png", encode(astronaut_bgr), "image/png")])
+    at.run()
+    plain = at.get("image")[0].proto.imgs[0].url
+    (blur,) = [t for t in at.sidebar.toggle if t.label == "Blur faces"]
+    assert blur.value is False
+    blur.set_value(True).run()
+    assert not at.exception and not at.error
+    assert at.get("image")[0].proto.imgs[0].url != plain  # a new, blurred picture
+    assert len(at.dataframe) == 1  # the faces table stays
+    at.switch_page("app_pages/video.py").run()
+    assert [t.value for t in at.sidebar.toggle if t.label == "Blur faces"] == [True]
 
 
 @needs_model

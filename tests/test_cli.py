@@ -136,3 +136,93 @@ def test_yunet_by_name_tries_the_download_and_explains_failure(tmp_path, monkeyp
     assert asked == [config.YUNET_URL]
     assert "could not be downloaded" in err and "--yunet-model" in err
     assert main(["predict", str(image)]) == 0  # Haar keeps working
+
+
+@needs_model
+def test_predict_blur_hides_faces_on_annotated_images(photos, tmp_path, capsys):
+    plain, blurred = tmp_path / "plain", tmp_path / "blurred"
+    assert main(["predict", str(photos / "plain.jpg"), "--out", str(plain)]) == 0
+    assert main(["predict", str(photos / "plain.jpg"), "--out", str(blurred), "--blur"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("box=") == 2  # the faces are still found and reported
+    sharpness = [
+        cv2.Laplacian(
+            cv2.imread(str(d / "plain_annotated.png"), 0)[90:140, 200:250], cv2.CV_64F
+        ).var()
+        for d in (plain, blurred)
+    ]  # inside the astronaut's face
+    assert sharpness[1] < 0.05 * sharpness[0]
+
+
+@pytest.fixture
+def clip(tmp_path, astronaut_bgr):
+    """Ten frames (10 fps) of the astronaut's head, unmasked (the one face there)."""
+    from helpers import small_video
+
+    path = tmp_path / "clip.mp4"
+    head = np.ascontiguousarray(astronaut_bgr[:280, 100:380])
+    path.write_bytes(small_video(head, frames=10, fps=10))
+    return path
+
+
+@needs_model
+def test_video_json_frames_jsonl_and_annotated_output(clip, tmp_path, capsys):
+    frames_file, out = tmp_path / "frames.jsonl", tmp_path / "out.mp4"
+    argv = ["video", str(clip), "--json", "--frames-jsonl", str(frames_file), "--out", str(out)]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["frames"], summary["fps"]) == (10, 10.0)
+    assert summary["people"] == 1 and summary["people_per_label"]["without_mask"] == 1
+    assert set(summary["people_per_label"]) == set(config.LABELS)
+    (track,) = summary["tracks"]
+    assert set(track) >= {"id", "label", "frames", "first_s", "last_s"}
+    assert (track["id"], track["label"], track["frames"]) == (1, "without_mask", 10)
+    assert (track["first_s"], track["last_s"]) == (0.0, 0.9)
+    lines = [json.loads(line) for line in frames_file.read_text().splitlines()]
+    assert [line["frame"] for line in lines] == list(range(10))
+    assert lines[3]["time_s"] == 0.3
+    (face,) = lines[3]["faces"]
+    assert set(face) == {"id", "box", "label", "confidence"} and face["id"] == 1
+    import av
+
+    with av.open(str(out)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 10
+
+
+@needs_model
+def test_video_text_lists_the_people(clip, capsys):
+    assert main(["video", str(clip)]) == 0
+    out = capsys.readouterr().out
+    assert "10 frames at 10 fps; 1 people (0 with mask, 1 without mask" in out
+    assert "person 1: without_mask" in out and "0.00-0.90 s, 10 frames" in out
+
+
+@needs_model
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "not a video file that can be read"),
+        (b"this is not a video\n" * 20, "not a video file that can be read"),
+    ],
+)
+def test_video_bad_file_is_one_error_line(tmp_path, content, message):
+    bad = tmp_path / "holiday.mp4"
+    bad.write_bytes(content)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mask_detector", "video", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=config.REPO_ROOT,
+    )
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert proc.returncode == 1 and len(errors) == 1
+    assert errors[0].startswith(f"error: {bad}: {message}")
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+@needs_model
+def test_video_missing_file_and_folder_output(clip, tmp_path, capsys):
+    assert main(["video", str(tmp_path / "none.mp4")]) == 1
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'none.mp4'}: not a video file")
+    assert main(["video", str(clip), "--out", str(tmp_path)]) == 1
+    assert "is a folder" in capsys.readouterr().err

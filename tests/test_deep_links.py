@@ -19,7 +19,12 @@ from helpers import browser_test
 #: The app's menu, as app.py declares it.
 MENU = ["Home", "Photos", "Live camera", "Video file", "Model metrics"]
 #: Each URL path and the title its page shows.
-PAGES = {"upload": "Photos", "live": "Live camera", "video": "Video file", "metrics": "Model metrics"}
+PAGES = {
+    "upload": "Photos",
+    "live": "Live camera",
+    "video": "Video file",
+    "metrics": "Model metrics",
+}
 
 pytestmark = browser_test
 

@@ -55,7 +55,7 @@ def test_confusion_figure_any_number_of_classes():
     assert texts(rates)[6:] == ["100.0%", "0.0%", "0.0%"]
     assert texts(rates)[3:6] == ["0.0%", "100.0%", "0.0%"]
     ticks = [t.get_text() for t in rates.get_yticklabels()]
-    assert ticks == [display_name(c) for c in THREE] and ticks[2] == "mask_worn_incorrectly"
+    assert ticks == [display_name(c) for c in THREE] and ticks[2] == "Mask worn wrong"
     assert (
         fig.get_figwidth() > confusion_figure({"confusion_matrix": [[1, 0], [0, 1]]}).get_figwidth()
     )

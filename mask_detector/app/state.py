@@ -4,9 +4,9 @@ Use on a page::
 
     from mask_detector.app.state import pipeline_or_stop, sidebar
 
-    settings = sidebar()                    # Settings(detector_name, min_confidence, min_face)
+    settings = sidebar()                    # Settings(detector_name, ..., blur_faces)
     pipeline = pipeline_or_stop(settings)   # MaskDetector, or an st.error + st.stop()
-    annotated, faces = pipeline.process(bgr)
+    annotated, faces = pipeline.process(bgr, blur=settings.blur_faces)
 
 `load_pipeline(settings)` is the same without the error handling (it raises ModelLoadError /
 DetectorUnavailableError): `MaskDetector.load(..., shared=True)`, so the classifier is loaded once
@@ -52,6 +52,9 @@ class Settings:
     #: image (HaarDetector.working_scale), so video runs faster. For crowds the sidebar goes down
     #: to MIN_FACE_RANGE[0].
     min_face: int = 24
+    #: Privacy: faces on annotated photos, videos and the live stream are blurred beyond
+    #: recognition (boxes, labels and counts stay).
+    blur_faces: bool = False
 
 
 #: Widget key of each setting; its persistent copy is the same name without the leading "_".
@@ -136,9 +139,17 @@ def sidebar() -> Settings:
             args=("min_face",),
             help="Smaller faces are ignored: fewer false detections, faster video.",
         )
+        blur_faces = st.toggle(
+            "Blur faces",
+            key=_KEYS["blur_faces"],
+            on_change=_save,
+            args=("blur_faces",),
+            help="Privacy: every face on annotated photos, videos and the live stream is blurred "
+            "beyond recognition; boxes, labels and counts stay.",
+        )
     for name in _KEYS:
         _save(name)
-    return Settings(str(detector_name), float(min_confidence), int(min_face))
+    return Settings(str(detector_name), float(min_confidence), int(min_face), bool(blur_faces))
 
 
 T = TypeVar("T")

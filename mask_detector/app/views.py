@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from ..config import LABELS, display_name
+from ..draw import COLOUR_NAMES
 from ..evaluation.figures import confusion_figure, curves_figure, roc_figure, to_png
 from .results import ImageResult, stem
 
@@ -29,6 +30,12 @@ def figure(kind: str, data: Any, title: str = "", *, cache: bool = True) -> None
     all sessions share)."""
     png = _cached_png(kind, data, title) if cache else _png(kind, data, title)
     st.image(png, width="content")
+
+
+def labels_legend() -> str:
+    """The labels as the pages name them: "*Mask* (green), *No mask* (red) or ..."."""
+    names = [f"*{display_name(k)}* ({COLOUR_NAMES.get(k, 'grey')})" for k in LABELS]
+    return ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def face_counts(counts: dict[str, int]) -> None:

@@ -1,0 +1,324 @@
+"""Faces followed across the frames of a stream: one person, one id, one steady label.
+
+A detector finds a face in most frames, not all, and a classifier looking at one frame at a time
+gives a moving face a different label now and then. Per frame, FaceTracker:
+
+1. runs the pipeline's face detector;
+2. ties each box to a track with ByteTrack (the `trackers` library: a Kalman filter predicts
+   where each track's box should be, the Hungarian algorithm matches boxes to predictions by
+   overlap); a face seen for the first time gets an id on its second frame;
+3. classifies, in one classifier call, only the faces that need it: new faces, tracks whose
+   label is not settled yet, and settled (stable) tracks every `reclassify_every` frames;
+4. labels each track with the mean of its last `window` class probabilities (probabilities,
+   not votes: a 55% frame weighs less than a 99% one);
+5. keeps showing a track, at its predicted place, through up to `bridge_s` seconds of missed
+   detections.
+
+The live page, the video page and `python -m mask_detector video` all use it. One FaceTracker
+follows one stream (it keeps that stream's tracks): make one per camera session or file.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from .config import LABELS
+from .detection import Box, Detection, TrackedFace, top_label
+from .detectors import FaceDetector, clip_box
+from .detectors.base import box_iou
+from .draw import annotate
+from .imageio import as_bgr
+
+#: The trackers library numbers tracks with a counter shared by all its trackers in the process
+#: and changes it without a lock; its updates run under this one (they take ~0.2 ms per face).
+_LIBRARY_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class TrackingSettings:
+    """How tracks are followed and labelled; the defaults suit 10-30 fps camera and video."""
+
+    #: Seconds a track is still drawn, at its predicted place, while its face is not detected.
+    bridge_s: float = 0.5
+    #: Seconds a lost track may still be found again under its id (ByteTrack's lost buffer).
+    forget_s: float = 1.0
+    #: Frames between classifications of a stable track.
+    reclassify_every: int = 5
+    #: Classifications averaged into a track's label.
+    window: int = 8
+    #: A track is stable once classified this many times with a smoothed confidence of at least
+    #: `stable_confidence`; until then it is classified every frame.
+    stable_after: int = 3
+    stable_confidence: float = 0.8
+    #: Least overlap (IoU) of a box with a track's predicted box for the two to be matched.
+    min_iou: float = 0.1
+
+
+@dataclass(frozen=True)
+class Person:
+    """One track over its whole life: what the people tables, CSV and JSON report."""
+
+    id: int
+    #: The label of the mean class probabilities over all its classifications, and that mean.
+    label: str
+    confidence: float
+    #: Frames it was shown in (bridged gaps between detections included).
+    frames: int
+    first_frame: int
+    last_frame: int
+
+    def to_dict(self, fps: float) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "confidence": round(self.confidence, 4),
+            "frames": self.frames,
+            "first_s": round(self.first_frame / fps, 3),
+            "last_s": round(self.last_frame / fps, 3),
+        }
+
+
+class TrackablePipeline(Protocol):
+    """What FaceTracker needs of a MaskDetector."""
+
+    detector: FaceDetector
+    min_confidence: float
+
+    def probabilities(self, bgr: np.ndarray, boxes: Sequence[Box]) -> np.ndarray: ...
+
+
+class _Track:
+    """One person's state: recent class probabilities, when it was last classified and seen."""
+
+    def __init__(self, window: int, first_frame: int) -> None:
+        self.id: int | None = None  # given when first shown, so ids run 1, 2, 3 without gaps
+        self.recent: deque[np.ndarray] = deque(maxlen=window)
+        self.total: np.ndarray | float = 0.0  # sum of all its class probabilities
+        self.classified = 0
+        self.last_classified = -1
+        self.first_frame = first_frame  # first and last frame shown
+        self.last_frame = first_frame
+        self.last_seen = first_frame  # last frame its face was detected
+        self.frames = 0
+        self.bridged = 0  # frames shown since last_seen; counted once the face is seen again
+
+    def add(self, probabilities: np.ndarray, frame: int) -> None:
+        self.recent.append(probabilities)
+        self.total += probabilities
+        self.classified += 1
+        self.last_classified = frame
+
+    def label(self) -> tuple[str, float]:
+        """The smoothed label: the mean of the recent class probabilities."""
+        return top_label(np.mean(self.recent, axis=0))
+
+    def stable(self, settings: TrackingSettings) -> bool:
+        return (
+            self.classified >= settings.stable_after
+            and self.label()[1] >= settings.stable_confidence
+        )
+
+    def person(self) -> Person:
+        assert self.id is not None and self.classified
+        label, confidence = top_label(np.asarray(self.total) / self.classified)
+        return Person(self.id, label, confidence, self.frames, self.first_frame, self.last_frame)
+
+
+class FaceTracker:
+    """Follows the faces of one stream of frames (module docstring). Not thread-safe: one
+    stream's frames come one after another; `pipeline` may be replaced between frames."""
+
+    def __init__(
+        self,
+        pipeline: TrackablePipeline,
+        fps: float = 15.0,
+        settings: TrackingSettings | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.fps = fps
+        self.settings = settings or TrackingSettings()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every track: the next frame starts a new stream."""
+        from trackers import ByteTrackTracker  # imports scipy and supervision: ~0.5 s
+
+        self._bytetrack = ByteTrackTracker(
+            # Frames a lost track is kept: the library counts them at 30 fps.
+            lost_track_buffer=max(1, round(30 * self.settings.forget_s)),
+            frame_rate=self.fps,
+            # Boxes carry no detector score (all 1.0): every unmatched box starts a track.
+            track_activation_threshold=0.5,
+            minimum_consecutive_frames=2,
+            minimum_iou_threshold=self.settings.min_iou,
+        )
+        self._bridge_frames = max(0, round(self.settings.bridge_s * self.fps))
+        self._tracks: dict[int, _Track] = {}  # by the library's track id
+        self._finished: list[Person] = []
+        self._finished_labels: Counter[str] = Counter()
+        #: The previous frame's first-frame faces: box, class probabilities, shown or not.
+        self._new: list[tuple[Box, np.ndarray, bool]] = []
+        self._predicted: dict[int, np.ndarray] = {}  # predicted xyxy box of each live track
+        self._next_id = 1
+        self.frame = 0  # index of the next frame
+
+    def process(
+        self, image: np.ndarray, *, blur: bool = False
+    ) -> tuple[np.ndarray, list[TrackedFace]]:
+        """Track and draw one frame (faces blurred first with `blur=True`)."""
+        bgr = as_bgr(image)
+        faces = self.track(bgr)
+        return annotate(bgr, faces, blur=blur), faces
+
+    def track(self, image: np.ndarray) -> list[TrackedFace]:
+        """The faces to show in this frame, each with its track's id and smoothed label."""
+        bgr = as_bgr(image)
+        frame = self.frame
+        self.frame += 1
+        boxes = self.pipeline.detector.detect(bgr)
+        ids = self._associate(boxes)
+        self._finish(self._tracks.keys() - self._predicted.keys())
+
+        # Which faces to classify now: first-frame faces, unsettled tracks, stable ones when due.
+        todo = []
+        for i, lib_id in enumerate(ids):
+            track = self._tracks.get(lib_id) if lib_id >= 0 else None
+            if lib_id >= 0 and track is None:
+                track = self._tracks[lib_id] = self._start(boxes[i], frame)
+            if track is None or not self._settled(track, frame):
+                todo.append(i)
+        probabilities = dict(
+            zip(todo, self.pipeline.probabilities(bgr, [boxes[i] for i in todo]), strict=True)
+        )
+
+        faces: list[TrackedFace] = []
+        new: list[tuple[Box, np.ndarray, bool]] = []
+        for i, lib_id in enumerate(ids):
+            if lib_id < 0:
+                shown = self._shown(None, boxes[i], *top_label(probabilities[i]))
+                new.append((boxes[i], probabilities[i], bool(shown)))
+                faces += shown
+                continue
+            track = self._tracks[lib_id]
+            if i in probabilities:
+                track.add(probabilities[i], frame)
+            shown = self._shown(track, boxes[i], *track.label())
+            if shown:  # the frames bridged since it was last seen count now that it is back
+                if not track.frames:
+                    track.first_frame = frame
+                track.frames += track.bridged + 1
+                track.last_frame = frame
+            track.bridged = 0
+            track.last_seen = frame
+            faces += shown
+        self._new = new
+        faces += self._bridge(bgr.shape, frame, {i for i in ids if i >= 0})
+        return faces
+
+    def _associate(self, boxes: list[Box]) -> list[int]:
+        """The library's track id of each box (-1: a face seen for the first time); keeps the
+        predicted box of every track still alive in `_predicted`."""
+        import supervision as sv
+
+        xyxy = np.array([(x, y, x + w, y + h) for x, y, w, h in boxes], np.float32).reshape(-1, 4)
+        detections = sv.Detections(
+            xyxy=xyxy, confidence=np.ones(len(boxes)), data={"index": np.arange(len(boxes))}
+        )
+        with _LIBRARY_LOCK:
+            out = self._bytetrack.update(detections)
+            self._predicted = {
+                int(t.tracker_id): t.get_state_bbox()
+                for t in self._bytetrack.tracks
+                if t.tracker_id >= 0
+            }
+        ids = [-1] * len(boxes)
+        if len(out):
+            for index, lib_id in zip(out.data["index"], out.tracker_id, strict=True):
+                ids[int(index)] = int(lib_id)
+        return ids
+
+    def _start(self, box: Box, frame: int) -> _Track:
+        """A new track; it takes over the first-frame face it grew from (the previous frame's
+        face that overlaps it most), so its first frame and first label are not lost."""
+        track = _Track(self.settings.window, frame)
+        scored = [(box_iou(box, old[0]), i) for i, old in enumerate(self._new)]
+        overlap, best = max(scored, default=(0.0, -1))
+        if overlap >= 0.3:
+            _, probabilities, shown = self._new.pop(best)
+            track.add(probabilities, frame - 1)
+            if shown:
+                track.first_frame = track.last_frame = frame - 1
+                track.frames = 1
+        return track
+
+    def _settled(self, track: _Track, frame: int) -> bool:
+        """True when a track's label needs no classification in this frame."""
+        due = frame - track.last_classified >= self.settings.reclassify_every
+        return track.stable(self.settings) and not due
+
+    def _shown(self, track: _Track | None, box: Box, label: str, conf: float) -> list[TrackedFace]:
+        """The face as shown (none when its label is less sure than the pipeline's threshold);
+        a track gets its id the first time it is shown."""
+        if conf < self.pipeline.min_confidence:
+            return []
+        if track is not None and track.id is None:
+            track.id = self._next_id
+            self._next_id += 1
+        return [TrackedFace(box, label, conf, None if track is None else track.id)]
+
+    def _bridge(self, shape: tuple[int, ...], frame: int, seen: set[int]) -> list[TrackedFace]:
+        """Tracks missed in this frame but seen within the bridge, at their predicted boxes."""
+        faces: list[TrackedFace] = []
+        for lib_id, track in self._tracks.items():
+            if lib_id in seen or frame - track.last_seen > self._bridge_frames:
+                continue
+            x0, y0, x1, y1 = (float(v) for v in self._predicted[lib_id])
+            box = clip_box((x0, y0, x1 - x0, y1 - y0), shape[1], shape[0])
+            if box is None or track.id is None:
+                continue
+            shown = self._shown(track, box, *track.label())
+            track.bridged += len(shown)
+            faces += shown
+        return faces
+
+    def _finish(self, lib_ids: set[int]) -> None:
+        """Tracks the library dropped: kept as people when they were ever shown."""
+        for lib_id in lib_ids:
+            track = self._tracks.pop(lib_id)
+            if track.id is not None:
+                self._finished.append(track.person())
+                self._finished_labels[self._finished[-1].label] += 1
+
+    def people(self) -> list[Person]:
+        """Every person shown so far, by id."""
+        live = [t.person() for t in self._tracks.values() if t.id is not None]
+        return sorted(self._finished + live, key=lambda p: p.id)
+
+    def people_per_label(self) -> dict[str, int]:
+        """People shown so far by label, every label of config.LABELS present (cheap enough for
+        every frame of a long stream: finished tracks are counted as they end)."""
+        found = self._finished_labels + Counter(
+            t.person().label for t in self._tracks.values() if t.id is not None
+        )
+        return {label: found[label] for label in LABELS}
+
+
+def label_switches(frames: Sequence[Sequence[Detection]]) -> int:
+    """How often a tracked face's label differs from its label in the frame before: 0 for a
+    steady tracker (an evaluation figure)."""
+    last: dict[int, str] = {}
+    switches = 0
+    for faces in frames:
+        for face in faces:
+            if not isinstance(face, TrackedFace) or face.track_id is None:
+                continue
+            before = last.get(face.track_id)
+            switches += before is not None and before != face.label
+            last[face.track_id] = face.label
+    return switches
