@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from mask_detector.app.ice import SECRETS_KEY, rtc_configuration
+from mask_detector.app.ice import POLICY_SECRETS_KEY, SECRETS_KEY, rtc_configuration
 from mask_detector.app.live import LiveProcessor
 from mask_detector.app.state import pipeline_or_stop, sidebar
 from mask_detector.app.stats import LiveStats
@@ -23,9 +23,10 @@ STATS_KEY = "live_stats"
 
 
 def _secrets() -> Mapping[str, Any] | None:
-    """st.secrets when it holds ICE servers; None when there is no secrets file at all."""
+    """st.secrets when it holds ICE settings; None when there is no secrets file at all."""
     try:
-        return st.secrets if SECRETS_KEY in st.secrets else None
+        held = any(key in st.secrets for key in (SECRETS_KEY, POLICY_SECRETS_KEY))
+        return st.secrets if held else None
     except FileNotFoundError:  # StreamlitSecretNotFoundError: no secrets.toml anywhere
         return None
 
