@@ -110,6 +110,12 @@ class Server:
     def log_tail(self, chars: int = 4000) -> str:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far, all its threads, user + system (Linux:
+        /proc/PID/stat fields 14 and 15, in clock ticks)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 #: The app's ICE settings in the benchmarks and tests: none at all, WebRTC on 127.0.0.1 only.
 LOOPBACK_ICE = {"MASK_DETECTOR_TEST_LOOPBACK_ICE": "1", "MASK_DETECTOR_ICE_SERVERS": "[]"}

@@ -11,8 +11,8 @@ gives a moving face a different label now and then. Per frame, FaceTracker:
    label is not settled yet, and settled (stable) tracks every `reclassify_every` frames;
 4. labels each track with the mean of its last `window` class probabilities (probabilities,
    not votes: a 55% frame weighs less than a 99% one);
-5. keeps showing a track, at its predicted place, through up to `bridge_s` seconds of missed
-   detections.
+5. keeps showing a track, where its motion predicts it, through up to `bridge_s` seconds of
+   missed detections (and through the frames the detector skips when `detect_every` > 1).
 
 The live page, the video page and `python -m mask_detector video` all use it. One FaceTracker
 follows one stream (it keeps that stream's tracks): make one per camera session or file.
@@ -58,6 +58,9 @@ class TrackingSettings:
     stable_confidence: float = 0.8
     #: Least overlap (IoU) of a box with a track's predicted box for the two to be matched.
     min_iou: float = 0.1
+    #: Run the face detector on every n-th frame only; in between, tracks are shown where their
+    #: motion predicts them. 2 halves the detector's cost: what a camera on a busy server wants.
+    detect_every: int = 1
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,23 @@ class _Track:
         self.last_seen = first_frame  # last frame its face was detected
         self.frames = 0
         self.bridged = 0  # frames shown since last_seen; counted once the face is seen again
+        self.box: Box | None = None  # where its face was last detected
+        self.velocity = np.zeros(4)  # of the box, per frame (smoothed over its steps)
+        self.steps = 0
+
+    def seen(self, box: Box, frame: int) -> None:
+        """Its face was detected at `box` in `frame`."""
+        if self.box is not None and frame > self.last_seen:
+            step = np.subtract(box, self.box) / (frame - self.last_seen)
+            self.velocity = step if self.steps == 0 else 0.5 * self.velocity + 0.5 * step
+            self.steps += 1
+        self.box = box
+        self.last_seen = frame
+
+    def predicted(self, frame: int) -> tuple[float, ...]:
+        """Where its box should be in `frame`, moving on as it last moved."""
+        assert self.box is not None
+        return tuple(np.add(self.box, self.velocity * (frame - self.last_seen)))
 
     def add(self, probabilities: np.ndarray, frame: int) -> None:
         self.recent.append(probabilities)
@@ -150,9 +170,10 @@ class FaceTracker:
         from trackers import ByteTrackTracker  # imports scipy and supervision: ~0.5 s
 
         self._bytetrack = ByteTrackTracker(
-            # Frames a lost track is kept: the library counts them at 30 fps.
+            # Frames a lost track is kept: the library counts them at 30 fps (of its updates,
+            # one per detected frame).
             lost_track_buffer=max(1, round(30 * self.settings.forget_s)),
-            frame_rate=self.fps,
+            frame_rate=self.fps / self.settings.detect_every,
             # Boxes carry no detector score (all 1.0): every unmatched box starts a track.
             track_activation_threshold=0.5,
             minimum_consecutive_frames=2,
@@ -162,9 +183,9 @@ class FaceTracker:
         self._tracks: dict[int, _Track] = {}  # by the library's track id
         self._finished: list[Person] = []
         self._finished_labels: Counter[str] = Counter()
-        #: The previous frame's first-frame faces: box, class probabilities, shown or not.
-        self._new: list[tuple[Box, np.ndarray, bool]] = []
-        self._predicted: dict[int, np.ndarray] = {}  # predicted xyxy box of each live track
+        #: The first-frame faces of the last detected frame: box, class probabilities, shown or
+        #: not, frame.
+        self._new: list[tuple[Box, np.ndarray, bool, int]] = []
         self._next_id = 1
         self.frame = 0  # index of the next frame
 
@@ -181,9 +202,10 @@ class FaceTracker:
         bgr = as_bgr(image)
         frame = self.frame
         self.frame += 1
+        if frame % self.settings.detect_every:
+            return self._bridge(bgr.shape, frame, set())
         boxes = self.pipeline.detector.detect(bgr)
         ids = self._associate(boxes)
-        self._finish(self._tracks.keys() - self._predicted.keys())
 
         # Which faces to classify now: first-frame faces, unsettled tracks, stable ones when due.
         todo = []
@@ -198,11 +220,11 @@ class FaceTracker:
         )
 
         faces: list[TrackedFace] = []
-        new: list[tuple[Box, np.ndarray, bool]] = []
+        new: list[tuple[Box, np.ndarray, bool, int]] = []
         for i, lib_id in enumerate(ids):
             if lib_id < 0:
                 shown = self._shown(None, boxes[i], *top_label(probabilities[i]))
-                new.append((boxes[i], probabilities[i], bool(shown)))
+                new.append((boxes[i], probabilities[i], bool(shown), frame))
                 faces += shown
                 continue
             track = self._tracks[lib_id]
@@ -215,15 +237,15 @@ class FaceTracker:
                 track.frames += track.bridged + 1
                 track.last_frame = frame
             track.bridged = 0
-            track.last_seen = frame
+            track.seen(boxes[i], frame)
             faces += shown
         self._new = new
         faces += self._bridge(bgr.shape, frame, {i for i in ids if i >= 0})
         return faces
 
     def _associate(self, boxes: list[Box]) -> list[int]:
-        """The library's track id of each box (-1: a face seen for the first time); keeps the
-        predicted box of every track still alive in `_predicted`."""
+        """The library's track id of each box (-1: a face seen for the first time); the tracks
+        the library has let go of are finished."""
         import supervision as sv
 
         xyxy = np.array([(x, y, x + w, y + h) for x, y, w, h in boxes], np.float32).reshape(-1, 4)
@@ -232,11 +254,8 @@ class FaceTracker:
         )
         with _LIBRARY_LOCK:
             out = self._bytetrack.update(detections)
-            self._predicted = {
-                int(t.tracker_id): t.get_state_bbox()
-                for t in self._bytetrack.tracks
-                if t.tracker_id >= 0
-            }
+            alive = {int(t.tracker_id) for t in self._bytetrack.tracks}
+        self._finish(self._tracks.keys() - alive)
         ids = [-1] * len(boxes)
         if len(out):
             for index, lib_id in zip(out.data["index"], out.tracker_id, strict=True):
@@ -244,16 +263,17 @@ class FaceTracker:
         return ids
 
     def _start(self, box: Box, frame: int) -> _Track:
-        """A new track; it takes over the first-frame face it grew from (the previous frame's
-        face that overlaps it most), so its first frame and first label are not lost."""
+        """A new track; it takes over the first-frame face it grew from (the last detected
+        frame's face that overlaps it most), so its first frame and first label are not lost."""
         track = _Track(self.settings.window, frame)
         scored = [(box_iou(box, old[0]), i) for i, old in enumerate(self._new)]
         overlap, best = max(scored, default=(0.0, -1))
         if overlap >= 0.3:
-            _, probabilities, shown = self._new.pop(best)
-            track.add(probabilities, frame - 1)
+            first_box, probabilities, shown, first = self._new.pop(best)
+            track.add(probabilities, first)
+            track.seen(first_box, first)
             if shown:
-                track.first_frame = track.last_frame = frame - 1
+                track.first_frame = track.last_frame = first
                 track.frames = 1
         return track
 
@@ -273,16 +293,15 @@ class FaceTracker:
         return [TrackedFace(box, label, conf, None if track is None else track.id)]
 
     def _bridge(self, shape: tuple[int, ...], frame: int, seen: set[int]) -> list[TrackedFace]:
-        """Tracks missed in this frame but seen within the bridge, at their predicted boxes."""
+        """Tracks not detected in this frame (missed, or the detector skipped the frame) but seen
+        within the bridge, where their motion predicts them."""
         faces: list[TrackedFace] = []
         for lib_id, track in self._tracks.items():
-            if lib_id in seen or frame - track.last_seen > self._bridge_frames:
+            if lib_id in seen or track.id is None or frame - track.last_seen > self._bridge_frames:
                 continue
-            x0, y0, x1, y1 = (float(v) for v in self._predicted[lib_id])
-            box = clip_box((x0, y0, x1 - x0, y1 - y0), shape[1], shape[0])
-            if box is None or track.id is None:
-                continue
-            shown = self._shown(track, box, *track.label())
+            x, y, w, h = track.predicted(frame)
+            box = clip_box((x, y, w, h), shape[1], shape[0])
+            shown = [] if box is None else self._shown(track, box, *track.label())
             track.bridged += len(shown)
             faces += shown
         return faces

@@ -141,6 +141,29 @@ def test_a_stable_track_is_classified_every_few_frames_a_new_face_at_once() -> N
     assert (500, 300, 100, 100) in script.classified[20]  # the newcomer, on its first frame
 
 
+def test_detecting_every_other_frame_shows_every_frame_where_faces_move() -> None:
+    n = 20
+    truth = moving(n, step=6)
+    script = Script([[b] for b in truth])
+    detected: list[int] = []
+    real_detect = script.detect
+
+    def counting(image: np.ndarray) -> list[Box]:
+        detected.append(script.frame + 1)
+        return real_detect(image)
+
+    script.detect = counting  # type: ignore[method-assign]
+    # The script's frame counter follows the detector's calls: feed it the truth of every frame.
+    script.boxes = [[b] for b in truth[::2]]
+    out = run(script, n, detect_every=2)
+    assert len(detected) == n // 2  # the detector ran on frames 0, 2, 4...
+    assert [len(faces) for faces in out[2:]] == [1] * (n - 2)
+    for i in range(3, n):  # skipped frames: moved on by the face's own speed
+        assert abs(out[i][0].box[0] - truth[i][0]) <= 2, (i, out[i][0].box, truth[i])
+    (person,) = script.tracker.people()  # type: ignore[attr-defined]
+    assert (person.first_frame, person.last_frame, person.frames) == (0, 18, 18)  # not 1, 19
+
+
 def test_unsure_faces_are_not_shown_and_ids_have_no_gaps() -> None:
     n = 10
     labels = [[probs("with_mask", 0.55), probs("without_mask", 0.95)] for _ in range(n)]

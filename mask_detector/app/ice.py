@@ -1,8 +1,8 @@
 """ICE servers (STUN / TURN) for the /live page's WebRTC connection, and the tests' loopback mode.
 
 Read from the environment (MASK_DETECTOR_ICE_SERVERS, MASK_DETECTOR_ICE_TRANSPORT_POLICY) or
-st.secrets, which the page passes in; no streamlit import here. `enable_loopback_ice` is for tests only: it patches aiortc's ICE so
-that nothing leaves 127.0.0.1.
+st.secrets, which the page passes in; no streamlit import here. `enable_loopback_ice` is for
+tests only: it patches aiortc's ICE so that nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations

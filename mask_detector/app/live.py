@@ -15,13 +15,16 @@ import logging
 import av
 import numpy as np
 
-from ..tracking import FaceTracker, TrackablePipeline
+from ..tracking import FaceTracker, TrackablePipeline, TrackingSettings
 from .stats import LiveStats
 
 log = logging.getLogger(__name__)
 
 #: Frame rate the tracker assumes for a camera (it counts its bridge and memory in frames).
 CAMERA_FPS = 15.0
+#: The face detector, the largest cost of a frame, runs on every other camera frame; tracks are
+#: drawn where their motion predicts them in between (benchmarks/live_stream.py measures it).
+LIVE_TRACKING = TrackingSettings(detect_every=2)
 
 
 class LiveProcessor:
@@ -34,7 +37,7 @@ class LiveProcessor:
     def __init__(
         self, pipeline: TrackablePipeline, stats: LiveStats | None = None, *, blur: bool = False
     ) -> None:
-        self.tracker = FaceTracker(pipeline, CAMERA_FPS)
+        self.tracker = FaceTracker(pipeline, CAMERA_FPS, LIVE_TRACKING)
         self.stats = stats if stats is not None else LiveStats()
         self.blur = blur
         self._error_logged = False
