@@ -187,17 +187,24 @@ def _after(seconds: float, progress: Progress) -> Progress:
 
 
 def _print_report(report: dict[str, Any], as_json: bool) -> None:
+    from .evaluation.by_size import by_size_table
+    from .evaluation.figures import confusion_rates, pct
     from .evaluation.metrics import summary_line
 
     if as_json:
         print(json.dumps(report, indent=1))
-    else:
-        print(summary_line(report))
-        print("confusion matrix (rows true, columns predicted):", report["labels"])
-        for name, row in zip(report["labels"], report["confusion_matrix"], strict=True):
-            print(f"  {name:>13}: {row}")
-        if report.get("roc_auc") is not None:
-            print(f"ROC AUC {report['roc_auc']:.4f}")
+        return
+    print(summary_line(report))
+    print("confusion matrix (rows true, columns predicted; counts | share of the true class):")
+    rates = confusion_rates(report["confusion_matrix"])
+    for name, row, rate in zip(report["labels"], report["confusion_matrix"], rates, strict=True):
+        shares = " ".join(f"{pct(v):>6}" for v in rate)
+        print(f"  {name:>21}: {' '.join(f'{v:5d}' for v in row)} | {shares}")
+    if report.get("roc_auc") is not None:
+        print(f"ROC AUC {report['roc_auc']:.4f} ({report['labels'][0]} against the others)")
+    if report.get("by_size"):
+        print("by face size (longer side, px):")
+        print(by_size_table(report["by_size"]))
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -230,20 +237,37 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
+    from .data.split import Split
+    from .evaluation.by_size import by_size_table
     from .evaluation.crops import evaluate_scene_crops
     from .evaluation.figures import pct
-    from .evaluation.metrics import summary_line
     from .evaluation.scenes import evaluate_scenes
     from .progress import progress_printer
 
+    only = None
+    if args.split:
+        split = Split.load(args.split)
+        only = [Path(xml).name for _, xml in split.photos[args.part]]
+        if not only:
+            raise MaskDetectorError(f"{args.split} holds no scene photos in its {args.part} part")
     pipeline = _pipeline_for(args)
     report = evaluate_scenes(
-        args.images_dir, args.annotations_dir, pipeline.detect, progress=progress_printer("scenes")
+        args.images_dir,
+        args.annotations_dir,
+        pipeline.detect,
+        progress=progress_printer("scenes"),
+        only=only,
     )
+    if report["images"] == 0:
+        raise MaskDetectorError(
+            f"no annotated photo of {args.annotations_dir} could be evaluated"
+            + (f" (none is in the {args.part} part of {args.split})" if only else "")
+        )
     report["detector"] = args.detector_name
+    report["split_part"] = f"{args.split}:{args.part}" if args.split else None
     # The classifier alone on the annotated boxes: tells label errors from missed faces.
     report["crop_classification"] = evaluate_scene_crops(
-        pipeline.classifier, args.images_dir, args.annotations_dir
+        pipeline.classifier, args.images_dir, args.annotations_dir, only
     )
     if args.save:
         path = Path(args.save)
@@ -261,8 +285,19 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
         f"(recall {pct(report['recall'])}; {per_class}); precision {pct(report['precision'])}"
     )
     if report.get("label_accuracy") is not None:
-        print(f"label accuracy on found faces: {pct(report['label_accuracy'])}")
-    print(f"classifier on annotated face crops: {summary_line(report['crop_classification'])}")
+        per_label = ", ".join(
+            f"{k} {pct(v)} of {report['found_per_class'][k]}"
+            for k, v in report["label_accuracy_per_class"].items()
+            if v is not None
+        )
+        print(
+            f"label accuracy on found faces: {pct(report['label_accuracy'])} ({per_label}); "
+            f"with_mask / without_mask only: {pct(report['label_accuracy_two_labels'])}"
+        )
+        print("found faces by size (longer side of the annotated box, px):")
+        print(by_size_table(report["by_size"]))
+    print("classifier on annotated face crops:")
+    _print_report(report["crop_classification"], as_json=False)
     return 0
 
 
@@ -270,16 +305,27 @@ def cmd_split(args: argparse.Namespace) -> int:
     from .data.split import make_split
     from .progress import progress_printer
 
+    scenes = args.scenes
+    if scenes is None and (config.scene_training_dir() / "annotations").is_dir():
+        scenes = config.scene_training_dir()
+    held_out = args.held_out
+    if held_out is None:
+        held_out = [config.scenes_dir()] if config.scenes_dir().is_dir() else []
     split, report = make_split(
-        args.data_dir,
+        args.data_dir or config.training_data_dir(),
         seed=args.seed,
         threshold=args.threshold,
         progress=progress_printer("hashing"),
+        scenes=None if args.no_scenes else scenes,
+        held_out=held_out,
     )
     for path, error in report.skipped:
         print(f"warning: skipped {path}: {error}", file=sys.stderr)
     split.save(args.out)
-    print(f"{split.groups} near-duplicate groups; sizes {split.sizes()}; wrote {args.out}")
+    print(f"{split.groups} near-duplicate groups of close-ups; sizes {split.sizes()}")
+    if any(split.photos.values()):
+        print(f"scene photos {split.scene_sizes()}; excluded {len(split.excluded)}")
+    print(f"wrote {args.out}")
     return 0
 
 
@@ -370,12 +416,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("images_dir", metavar="IMAGES_DIR")
     p.add_argument("annotations_dir", metavar="ANNOTATIONS_DIR")
     _add_model_options(p)
+    p.add_argument(
+        "--split", metavar="MANIFEST", help="evaluate only the scene photos of one part of a split"
+    )
+    p.add_argument("--part", choices=("train", "val", "test"), default="test")
     p.add_argument("--json", action="store_true")
     p.add_argument("--save", metavar="JSON", help="add this report to a file, keyed by detector")
     p.set_defaults(handler=cmd_evaluate_scenes)
 
     p = sub.add_parser("split", help="group near-duplicates and write a leak-free split manifest")
-    p.add_argument("data_dir", metavar="DATA_DIR")
+    p.add_argument(
+        "data_dir",
+        metavar="DATA_DIR",
+        nargs="?",
+        help="close-up images, a folder per class (default: ../shared/datasets/face-mask)",
+    )
+    p.add_argument(
+        "--scenes",
+        metavar="DIR",
+        help="scene photos to split by photo, DIR/images + DIR/annotations "
+        "(default: ../shared/datasets/scenes-ilc when present)",
+    )
+    p.add_argument(
+        "--held-out",
+        metavar="DIR",
+        nargs="*",
+        help="photo sets never to train on: their near-duplicates are excluded "
+        "(default: ../shared/datasets/scenes-dev when present)",
+    )
+    p.add_argument("--no-scenes", action="store_true", help="split the close-ups only")
     p.add_argument("--out", default=str(config.MODELS_DIR / config.SPLIT_NAME))
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--threshold", type=int, default=10, help="max differing hash bits (of 64)")
@@ -402,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=str(config.MODELS_DIR))
     p.set_defaults(handler=cmd_ship)
 
-    p = sub.add_parser("card", help="write models/MODEL_CARD.pipeline from the metrics files")
+    p = sub.add_parser("card", help="write models/MODEL_CARD.md from the metrics files")
     p.add_argument("--models-dir", default=str(config.MODELS_DIR))
     p.set_defaults(handler=cmd_card)
 

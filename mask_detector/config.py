@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-#: Class names, in the order of the classifier's output units.
-LABELS: tuple[str, str] = ("with_mask", "without_mask")
+#: Class names, in the order of the classifier's output units. A model with fewer outputs (an
+#: older two-class export) covers the first ones, so the order only ever grows at the end.
+LABELS: tuple[str, ...] = ("with_mask", "without_mask", "mask_worn_incorrectly")
 #: Human-facing names used on drawn boxes and in the app.
 DISPLAY_NAMES: dict[str, str] = {
     "with_mask": "Mask",
@@ -41,10 +42,20 @@ IMAGE_SIZE = 224
 #: whole head, detector boxes hug the face.
 FACE_PADDING = 0.15
 
-#: Folder names accepted for each class (compared case-insensitively, ignoring "_", "-", " ").
+#: Other names of each class in published data sets: folder names and PASCAL VOC object names
+#: (compared case-insensitively, ignoring "_", "-", " ").
 CLASS_ALIASES: dict[str, tuple[str, ...]] = {
     "with_mask": ("withmask", "mask", "masked", "yes"),
     "without_mask": ("withoutmask", "nomask", "unmasked", "no"),
+    "mask_worn_incorrectly": (
+        "maskwearedincorrect",
+        "withincorrectmask",
+        "incorrectmask",
+        "maskincorrect",
+        "incorrectlymasked",
+        "maskwornincorrect",
+        "incorrect",
+    ),
 }
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -126,4 +137,24 @@ def training_data_dir() -> Path:
 
 
 def scenes_dir() -> Path:
+    """Crowd photos kept for measurement only: never trained on, never used to choose."""
     return shared_dir() / "datasets" / "scenes-dev"
+
+
+def scene_training_dir() -> Path:
+    """Real photos with VOC face boxes, split by photo into train / validation / test."""
+    return shared_dir() / "datasets" / "scenes-ilc"
+
+
+def normalise_name(name: str) -> str:
+    """Lower case, letters and digits only: "With_Mask" and "with-mask" become "withmask"."""
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def label_of(name: str) -> str | None:
+    """The label (of LABELS) a folder or VOC object name stands for, or None."""
+    key = normalise_name(name)
+    for label in LABELS:
+        if key == normalise_name(label) or key in CLASS_ALIASES[label]:
+            return label
+    return None

@@ -213,6 +213,7 @@ from mask_detector.data.dataset import list_samples
 
 samples = list_samples(DATA_DIR)
 labels = [s.label_name for s in samples]
+present = [c for c in config.LABELS if c in labels]  # the labels this data set has, in order
 balance = pd.Series(labels).value_counts().rename("images").to_frame()
 balance["share"] = balance["images"] / balance["images"].sum()
 display(balance)
@@ -243,7 +244,7 @@ display(pd.crosstab(headers["format"], headers["mode"], margins=True))
 display(headers["extension"].value_counts().rename("files").to_frame().T)
 display(headers.groupby("label")[["width", "height"]].describe().T.round(0))
 size_histogram(
-    {label: headers.loc[headers.label == label, "long_side"].tolist() for label in config.LABELS}
+    {label: headers.loc[headers.label == label, "long_side"].tolist() for label in present}
 )
 
 # %% [markdown]
@@ -261,7 +262,7 @@ from mask_detector.imageio import read_image
 rng = np.random.default_rng(0)
 PER_CLASS = 8
 shown_samples = []
-for label in config.LABELS:
+for label in present:
     pool = [s for s in samples if s.label_name == label]
     shown_samples += [pool[k] for k in rng.choice(len(pool), PER_CLASS, replace=False)]
 image_grid(

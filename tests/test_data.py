@@ -1,5 +1,6 @@
 """Folder-per-class loading, near-duplicate grouping, leak-free splits, Kaggle downloads."""
 
+import json
 from pathlib import Path
 
 import cv2
@@ -10,13 +11,7 @@ from PIL import Image
 from helpers import needs_shared
 from mask_detector import config
 from mask_detector.data import kaggle
-from mask_detector.data.dataset import (
-    LoadReport,
-    class_of_folder,
-    find_dataset_root,
-    iter_images,
-    list_samples,
-)
+from mask_detector.data.dataset import LoadReport, find_dataset_root, iter_images, list_samples
 from mask_detector.data.dedup import group_near_duplicates, hamming_matrix, phash
 from mask_detector.data.split import Split, make_split, split_by_groups
 from mask_detector.errors import DatasetError
@@ -32,11 +27,26 @@ from mask_detector.errors import DatasetError
         ("WithoutMask", "without_mask"),
         ("NoMask", "without_mask"),
         ("no_mask", "without_mask"),
+        ("incorrect_mask", "mask_worn_incorrectly"),
+        ("mask_worn_incorrectly", "mask_worn_incorrectly"),
+        ("Mask-Worn-Incorrectly", "mask_worn_incorrectly"),
+        ("mask_weared_incorrect", "mask_worn_incorrectly"),  # VOC name of scenes-dev / -ilc
+        ("with_incorrect_mask", "mask_worn_incorrectly"),  # VOC name of other sets
         ("cats", None),
+        ("masks", None),
     ],
 )
-def test_folder_names(name, label):
-    assert class_of_folder(name) == label
+def test_folder_and_voc_names(name, label):
+    assert config.label_of(name) == label
+
+
+def test_labels_are_defined_once_with_display_names():
+    assert config.LABELS == ("with_mask", "without_mask", "mask_worn_incorrectly")
+    assert set(config.DISPLAY_NAMES) == set(config.LABELS)
+    assert config.DISPLAY_NAMES["mask_worn_incorrectly"] == "Mask worn wrong"
+    # No alias stands for two labels.
+    aliases = [a for names in config.CLASS_ALIASES.values() for a in names]
+    assert len(aliases) == len(set(aliases))
 
 
 @pytest.mark.parametrize(
@@ -65,8 +75,10 @@ def photo(seed: int, size: int = 64) -> np.ndarray:
     return cv2.resize(small, (size, size), interpolation=cv2.INTER_CUBIC)
 
 
-def make_dataset(root: Path, per_class: int = 6) -> Path:
-    for k, folder in enumerate(("WithMask", "no_mask")):
+def make_dataset(
+    root: Path, per_class: int = 6, folders: tuple[str, ...] = ("WithMask", "no_mask")
+) -> Path:
+    for k, folder in enumerate(folders):
         (root / folder).mkdir(parents=True)
         for i in range(per_class):
             rgb = Image.fromarray(photo(100 * k + i)[:, :, ::-1])
@@ -87,6 +99,12 @@ def test_loader_reads_every_mode_and_skips_bad_files(tmp_path):
     assert len(images) == 12 and report.loaded == 12
     assert [p.name for p, _ in report.skipped] == ["broken.jpg"]
     assert all(img.ndim == 3 and img.shape[2] == 3 for img in images)
+
+
+def test_three_class_folders(tmp_path):
+    root = make_dataset(tmp_path, 3, ("with_mask", "NoMask", "incorrect_mask"))
+    labels = sorted({s.label_name for s in list_samples(root)})
+    assert labels == sorted(config.LABELS)
 
 
 def test_no_class_folders(tmp_path):
@@ -177,6 +195,128 @@ def test_shipped_split_has_no_leaks():
     bits_t, bits_r = test_h.astype(np.int32), train_h.astype(np.int32)
     dist = bits_t @ (1 - bits_r).T + (1 - bits_t) @ bits_r.T
     assert dist.min() > split.threshold
+
+
+@needs_shared
+def test_shipped_split_keeps_scene_photos_apart():
+    """Scene photos: by photo, none twice, none near a train photo or a scenes-dev photo."""
+    from mask_detector.imageio import read_image
+
+    split = Split.load(config.MODELS_DIR / config.SPLIT_NAME)
+    rows = [xml for part in ("train", "val", "test") for _, xml in split.photos[part]]
+    assert len(rows) == len(set(rows)) > 1000
+    assert {row[1] for row in split.excluded}.isdisjoint(rows)
+    train = [p.image for p in split.scene_photos("train")[::3]]
+    test = [p.image for p in split.scene_photos("test")[::4]]
+    dev = sorted((config.scenes_dir() / "images").iterdir())[::2]
+    h_train, h_test, h_dev = (
+        np.stack([phash(read_image(p)) for p in paths]) for paths in (train, test, dev)
+    )
+
+    def closest(a: np.ndarray, b: np.ndarray) -> int:
+        return int(hamming_matrix(np.concatenate([a, b]))[: len(a), len(a) :].min())
+
+    assert closest(h_test, h_train) > split.threshold
+    assert closest(h_dev, np.concatenate([h_train, h_test])) > split.threshold
+
+
+def write_voc(path: Path, image_name: str, faces: list[tuple[str, tuple[int, int, int, int]]]):
+    objects = "".join(
+        f"<object><name>{name}</name><bndbox><xmin>{x}</xmin><ymin>{y}</ymin>"
+        f"<xmax>{x + w}</xmax><ymax>{y + h}</ymax></bndbox></object>"
+        for name, (x, y, w, h) in faces
+    )
+    path.write_text(f"<annotation><filename>{image_name}</filename>{objects}</annotation>")
+
+
+def make_scenes(root: Path, n: int, seed0: int = 1000) -> Path:
+    """n photos; every fourth has an incorrectly worn mask (the VOC name of scenes-ilc)."""
+    (root / "images").mkdir(parents=True)
+    (root / "annotations").mkdir()
+    for i in range(n):
+        cv2.imwrite(str(root / "images" / f"p{i:03d}.jpg"), photo(seed0 + i, 96))
+        faces = [("with_mask", (5, 5, 20, 20)), ("without_mask", (40, 10, 24, 30))]
+        if i % 4 == 0:
+            faces.append(("mask_weared_incorrect", (60, 50, 20, 22)))
+        write_voc(root / "annotations" / f"p{i:03d}.xml", f"p{i:03d}.jpg", faces)
+    return root
+
+
+def test_scene_photos_split_by_photo_with_cross_source_groups(tmp_path, monkeypatch):
+    monkeypatch.setenv(config.ENV_SHARED, str(tmp_path))
+    closeups = make_dataset(tmp_path / "datasets" / "closeups", per_class=20)
+    scenes = make_scenes(tmp_path / "datasets" / "scenes", 40)
+    held = tmp_path / "datasets" / "held" / "images"
+    held.mkdir(parents=True)
+    # A held-out photo that copies scene photo 3 (resized): photo 3 must not be used at all.
+    cv2.imwrite(str(held / "copy.png"), cv2.resize(photo(1003, 96), (80, 80)))
+    # Scene photo 5 copies a close-up: it must follow that close-up into its part.
+    cv2.imwrite(str(scenes / "images" / "p005.jpg"), photo(7, 96))
+    # Scene photos 10 and 11 are copies of each other: one part for both.
+    cv2.imwrite(str(scenes / "images" / "p011.jpg"), photo(1010, 96))
+
+    alone, _ = make_split(closeups, threshold=6)
+    split, report = make_split(closeups, threshold=6, scenes=scenes, held_out=[held.parent])
+    assert split.files == alone.files  # adding scene photos never moves a close-up
+    assert report.skipped == []
+    assert split.sources == {
+        "closeups": "datasets/closeups",
+        "scenes": "datasets/scenes",
+        "held_out": ["datasets/held"],
+    }
+    part_of = {xml: part for part, rows in split.photos.items() for _, xml in rows}
+    assert [(xml, why) for _, xml, why in split.excluded] == [
+        ("annotations/p003.xml", "near-duplicate of held-out datasets/held/images/copy.png")
+    ]
+    assert "annotations/p003.xml" not in part_of and len(part_of) == 39
+    closeup_part = {rel: part for part, rows in split.files.items() for rel, _ in rows}
+    assert part_of["annotations/p005.xml"] == closeup_part["WithMask/img7.jpg"]
+    assert part_of["annotations/p010.xml"] == part_of["annotations/p011.xml"]
+    # Photos carry all their faces; the rare class reaches every part.
+    sizes = split.scene_sizes()
+    assert sum(s["photos"] for s in sizes.values()) == 39
+    assert all(s["mask_worn_incorrectly"] > 0 for s in sizes.values())
+    assert sizes["test"]["photos"] == pytest.approx(6, abs=2)
+    photos = split.scene_photos("train")
+    assert all(p.image.is_file() and p.annotation.is_file() for p in photos)
+    assert {label for p in photos for label, _ in p.faces} <= set(config.LABELS)
+
+    # The manifest round-trips, and travels: sources resolve against the shared folder.
+    split.save(tmp_path / "split.json")
+    again = Split.load(tmp_path / "split.json")
+    assert (again.files, again.photos, again.excluded) == (
+        split.files,
+        split.photos,
+        split.excluded,
+    )
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    (tmp_path / "datasets").rename(moved / "datasets")
+    monkeypatch.setenv(config.ENV_SHARED, str(moved))
+    assert [p.image for p in again.scene_photos("val")] == [
+        moved / "datasets" / "scenes" / image for image, _ in again.photos["val"]
+    ]
+
+
+def test_old_manifest_without_scene_photos_still_loads(tmp_path):
+    old = {
+        "seed": 1,
+        "ratios": [0.7, 0.15, 0.15],
+        "groups": 2,
+        "hash_threshold": 10,
+        "labels": ["with_mask", "without_mask"],
+        "files": {"train": [["a.png", 0]], "val": [["b.png", 1]], "test": [["c.png", 1]]},
+    }
+    (tmp_path / "split.json").write_text(json.dumps(old))
+    split = Split.load(tmp_path / "split.json")
+    assert split.files["val"] == [("b.png", 1)] and split.photos["train"] == []
+    assert split.scene_photos("test") == []
+
+
+def test_broken_manifest_is_a_dataset_error(tmp_path):
+    (tmp_path / "split.json").write_text('{"seed": 1}')
+    with pytest.raises(DatasetError, match="cannot read the split manifest"):
+        Split.load(tmp_path / "split.json")
 
 
 @pytest.fixture

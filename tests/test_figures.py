@@ -9,6 +9,7 @@ from mask_detector.config import display_name
 from mask_detector.evaluation.figures import (
     class_balance_figure,
     confusion_figure,
+    confusion_rates,
     curves_figure,
     image_grid,
     pct,
@@ -33,10 +34,8 @@ def texts(ax) -> list[str]:
 
 
 def test_confusion_figure_two_classes_counts_and_rates():
-    report = classification_report(
-        np.array([0, 0, 0, 1, 1]),
-        np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.2, 0.8], [0.4, 0.6]]),
-    )
+    # A report of a two-label model, as models/metrics.json holds for an older export.
+    report = {"labels": THREE[:2], "confusion_matrix": [[2, 1], [0, 2]]}
     fig = confusion_figure(report, "test set")
     counts, rates = fig.axes[:2]
     assert texts(counts) == ["2", "1", "0", "2"]  # rows true, columns predicted
@@ -66,6 +65,18 @@ def test_confusion_figure_without_any_sample_of_a_class():
     assert set(texts(fig.axes[1])) == {"0.0%"}
 
 
+def test_confusion_rates_of_a_metrics_report():
+    probs = np.full((4, len(THREE)), 0.1)
+    probs[np.arange(4), [0, 1, 2, 0]] = 0.8
+    r = classification_report(np.array([0, 1, 2, 2]), probs)
+    assert confusion_rates(r["confusion_matrix"]) == [
+        [1.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0],
+        [0.5, 0.0, 0.5],
+    ]
+    assert confusion_rates([[0, 0], [1, 3]]) == [[0.0, 0.0], [0.25, 0.75]]
+
+
 def test_curves_figure_puts_phases_one_after_another():
     history = {
         "head": {"loss": [0.9, 0.5], "val_loss": [0.8, 0.6], "accuracy": [0.7, 0.9]},
@@ -81,7 +92,7 @@ def test_roc_figure_skips_reports_without_a_curve_and_zooms():
     curve = {"fpr": [0.0, 0.1, 1.0], "tpr": [0.0, 0.9, 1.0]}
     scenarios = {
         "a": {"test": {"roc_curve": curve, "roc_auc": 0.95}},
-        "three classes": {"test": {"roc_curve": None, "roc_auc": None}},
+        "one class": {"test": {"roc_curve": None, "roc_auc": None}},
     }
     fig = roc_figure(scenarios, zoom=(0.2, 0.8))
     main, zoom = fig.axes

@@ -37,8 +37,10 @@ def test_load_annotations(tmp_path):
     assert load_annotations(path) == [
         ("with_mask", (10, 10, 20, 20)),
         ("without_mask", (50, 20, 20, 24)),
-        ("mask_weared_incorrect", (75, 50, 20, 20)),
+        ("mask_worn_incorrectly", (75, 50, 20, 20)),  # the VOC name maps to the label
     ]
+    path.write_text(VOC.format(name="a.png").replace("with_mask", "face_shield"))
+    assert load_annotations(path)[0] == ("face_shield", (10, 10, 20, 20))  # unknown: kept
 
 
 @pytest.mark.parametrize(
@@ -84,8 +86,8 @@ def test_evaluate_scenes_with_synthetic_detections(tmp_path):
     def detect(image):
         return [
             Detection((10, 10, 20, 20), "with_mask", 0.9),  # right
-            Detection((50, 20, 20, 24), "with_mask", 0.8),  # found, wrong label
-            Detection((76, 50, 20, 20), "without_mask", 0.7),  # the incorrectly worn mask
+            Detection((50, 20, 20, 24), "mask_worn_incorrectly", 0.8),  # found, wrong label
+            Detection((76, 50, 20, 20), "mask_worn_incorrectly", 0.7),  # right
             Detection((0, 60, 10, 10), "without_mask", 0.6),  # false positive
         ]
 
@@ -95,19 +97,23 @@ def test_evaluate_scenes_with_synthetic_detections(tmp_path):
     assert calls[-1] == (4, 4)
     assert report["images"] == 2 and report["skipped"] == 2
     assert report["faces"] == 6 and report["found"] == 6 and report["recall"] == 1.0
-    assert report["recall_per_class"] == {
-        "with_mask": 1.0,
-        "without_mask": 1.0,
-        "mask_weared_incorrect": 1.0,
-    }
+    assert report["recall_per_class"] == dict.fromkeys(config.LABELS, 1.0)
     assert report["detections"] == 8 and report["precision"] == 0.75
-    assert report["label_accuracy"] == 0.5
-    assert report["label_accuracy_per_class"] == {"with_mask": 1.0, "without_mask": 0.0}
-    assert report["mask_weared_incorrect"] == {
-        "faces": 2,
-        "found": 2,
-        "labels": {"without_mask": 2},
+    assert report["label_accuracy"] == pytest.approx(4 / 6)
+    assert report["label_accuracy_per_class"] == {
+        "with_mask": 1.0,
+        "without_mask": 0.0,
+        "mask_worn_incorrectly": 1.0,
     }
+    # The third label does not buy its recall with the other two: without_mask counts wrong.
+    assert report["label_accuracy_two_labels"] == 0.5
+    assert report["label_confusion"] == [[2, 0, 0], [0, 0, 2], [0, 0, 2]]
+    rows = {r["bucket"]: r for r in report["by_size"]}
+    assert rows["16-24"]["n"] == 4 and rows["16-24"]["accuracy"] == 1.0  # 20 px boxes
+    assert rows["24-32"]["n"] == 2 and rows["24-32"]["accuracy"] == 0.0  # 20x24: without_mask
+    assert sum(r["n"] for r in report["by_size"]) == 6
+    only = evaluate_scenes(images, notes, detect, only=["s1.xml"])
+    assert only["images"] == 1 and only["faces"] == 3
 
 
 def test_evaluate_scenes_boxes_only(tmp_path):
@@ -115,8 +121,8 @@ def test_evaluate_scenes_boxes_only(tmp_path):
     report = evaluate_scenes(images, notes, boxes_only(lambda im: [(10, 10, 20, 20)]))
     assert report["recall"] == pytest.approx(1 / 3)
     assert report["recall_per_class"]["without_mask"] == 0.0
-    assert report["label_accuracy"] is None
-    assert report["label_accuracy_per_class"] == {"with_mask": None, "without_mask": None}
+    assert report["label_accuracy"] is None and report["by_size"] is None
+    assert report["label_accuracy_per_class"] == dict.fromkeys(config.LABELS)
     empty = evaluate_scenes(images, notes, lambda im: [])
     assert empty["precision"] is None and empty["found"] == 0
 
@@ -145,6 +151,6 @@ def test_evaluate_scenes_haar_on_a_few_real_photos(tmp_path):
     assert set(report["recall_per_class"]) >= {"with_mask", "without_mask"}
     assert report["precision"] is None or 0.0 <= report["precision"] <= 1.0
     assert report["label_accuracy"] is None
-    assert set(report["mask_weared_incorrect"]) == {"faces", "found", "labels"}
+    assert set(report["faces_per_class"]) >= set(config.LABELS)
     limited = evaluate_scenes(scenes / "images", scenes / "annotations", lambda im: [], limit=3)
     assert limited["images"] == 3

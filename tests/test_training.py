@@ -58,4 +58,4 @@ def test_tiny_training_run_exports_a_working_model(tmp_path, monkeypatch):
     probs = MaskClassifier(tmp_path / "models" / config.TFLITE_MODEL_NAME).classify(
         [np.zeros((50, 40, 3), np.uint8)] * 3
     )
-    assert probs.shape == (3, 2) and np.allclose(probs.sum(1), 1, atol=1e-4)
+    assert probs.shape == (3, len(config.LABELS)) and np.allclose(probs.sum(1), 1, atol=1e-4)

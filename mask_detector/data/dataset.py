@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import CLASS_ALIASES, LABELS
+from ..config import LABELS, label_of
 from ..errors import DatasetError, InvalidImageError
 from ..imageio import read_image
 from ..progress import Progress
@@ -35,19 +35,6 @@ class LoadReport:
     skipped: list[tuple[Path, str]] = field(default_factory=list)
 
 
-def _normalise(name: str) -> str:
-    return "".join(ch for ch in name.lower() if ch.isalnum())
-
-
-def class_of_folder(name: str) -> str | None:
-    """The class a folder name stands for ("WithMask", "no_mask"...), or None."""
-    key = _normalise(name)
-    for label in LABELS:
-        if key == _normalise(label) or key in CLASS_ALIASES[label]:
-            return label
-    return None
-
-
 def find_class_dirs(root: str | Path) -> dict[str, Path]:
     """Map each class to its folder under `root`; raise DatasetError when the layout is wrong."""
     root = Path(root)
@@ -57,7 +44,7 @@ def find_class_dirs(root: str | Path) -> dict[str, Path]:
         )
     found: dict[str, Path] = {}
     for child in sorted(root.iterdir()):
-        label = class_of_folder(child.name) if child.is_dir() else None
+        label = label_of(child.name) if child.is_dir() else None
         if label is None:
             continue
         if label in found:
@@ -84,7 +71,7 @@ def find_dataset_root(folder: str | Path) -> Path:
     while queue:
         current = queue.pop(0)
         children = sorted(c for c in current.iterdir() if c.is_dir() and not c.name.startswith("."))
-        if any(class_of_folder(c.name) for c in children):
+        if any(label_of(c.name) for c in children):
             return current
         queue += children
     return Path(folder)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..classifier import MaskClassifier
+from ..config import LABELS
 from ..data.dataset import LoadReport, Sample, iter_images, list_samples
 from ..data.split import Split
 from ..progress import Progress
@@ -19,9 +20,11 @@ BATCH = 32
 def evaluate_samples(
     classifier: MaskClassifier, samples: list[Sample], progress: Progress | None = None
 ) -> dict[str, Any]:
-    """The metrics report plus `skipped` (unreadable files) and `files` (per-image results)."""
+    """The metrics report (with `by_size`: each image's longer side is the face size) plus
+    `skipped` (unreadable files) and `files` (per-image results)."""
     report = LoadReport()
     labels: list[int] = []
+    sizes: list[int] = []
     probs: list[np.ndarray] = []
     names: list[str] = []
     batch: list[np.ndarray] = []
@@ -33,13 +36,14 @@ def evaluate_samples(
     for sample, image in iter_images(samples, report, progress):
         batch.append(image)
         labels.append(sample.label)
+        sizes.append(max(image.shape[:2]))  # a close-up image is the face
         names.append(str(sample.path))
         if len(batch) == BATCH:
             flush()
     if batch:
         flush()
-    all_probs = np.concatenate(probs) if probs else np.empty((0, 2))
-    result = classification_report(np.array(labels, int), all_probs)
+    all_probs = np.concatenate(probs) if probs else np.empty((0, len(LABELS)))
+    result = classification_report(np.array(labels, int), all_probs, sizes)
     result["skipped"] = [{"file": str(p), "error": e} for p, e in report.skipped]
     result["files"] = [
         {"file": n, "true": int(t), "probs": [round(float(v), 5) for v in p]}

@@ -5,7 +5,7 @@ charts and percentages from here, so a figure looks the same wherever it appears
 matplotlib Figures, never pyplot: pyplot's global list of figures would leak memory on a
 multi-user server, and drawing must not change a notebook's plotting backend. matplotlib is
 imported by the first chart, so code that only formats numbers stays light. Nothing assumes two
-classes: labels come from the report drawn, or config.LABELS.
+classes: labels come from the report drawn, or the first of config.LABELS.
 """
 
 from __future__ import annotations
@@ -52,13 +52,19 @@ def to_png(fig: Figure, dpi: int = 110) -> bytes:
     return buf.getvalue()
 
 
+def confusion_rates(matrix: Sequence[Sequence[int]]) -> list[list[float]]:
+    """A confusion matrix normalised by true class (each row sums to 1; an empty row is 0s):
+    the right half of `confusion_figure`, and what the command line prints beside the counts."""
+    cm = np.asarray(matrix, float)
+    return (cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)).tolist()
+
+
 def confusion_figure(report: Mapping[str, Any], title: str = "") -> Figure:
     """Counts and rates normalised by true class, side by side (rows true, columns predicted),
     for a metrics report of any number of classes."""
     cm = np.asarray(report["confusion_matrix"], float)
-    totals = cm.sum(axis=1, keepdims=True)
-    rates = np.divide(cm, totals, out=np.zeros_like(cm), where=totals > 0)
-    names = [display_name(c) for c in report.get("labels", LABELS)]
+    rates = np.asarray(confusion_rates(report["confusion_matrix"]))
+    names = [display_name(c) for c in report.get("labels", LABELS[: len(cm)])]
     scale = max(1.0, len(names) / 2)
     fig = _figure(7.5 * scale, 3.2 * scale)
     for ax, values, text, sub in zip(
@@ -115,11 +121,12 @@ def roc_figure(
     title: str = "ROC, test set",
     zoom: tuple[float, float] | None = None,
 ) -> Figure:
-    """Test-set ROC curve of every scenario (positive class: config.LABELS[0]).
+    """Test-set ROC curve of every scenario (positive class: config.LABELS[0], against the
+    others).
 
     `zoom=(fpr, tpr)` adds a second panel of false positive rates up to `fpr` and true positive
-    rates from `tpr`, where near-perfect curves differ. Reports without a curve (one class, or
-    more than two) are left out.
+    rates from `tpr`, where near-perfect curves differ. Reports without a curve (every test
+    face of the positive class, or none) are left out.
     """
     fig = _figure(8.5 if zoom else 4.5, 4.2)
     axes: list[Axes] = list(fig.subplots(1, 2 if zoom else 1, squeeze=False)[0])

@@ -9,30 +9,29 @@ from __future__ import annotations
 
 import time
 import warnings
-import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..config import LABELS
+from ..data.voc import annotation_files, image_for_annotation, load_annotations
 from ..detection import Box, Detection
 from ..detectors.base import box_iou
 from ..errors import DatasetError, InvalidImageError
 from ..imageio import read_image
 from ..progress import Progress
+from .by_size import by_size, face_size
+
+#: load_annotations lives in data.voc; the notebook reads it from here, beside evaluate_scenes.
+__all__ = ["boxes_only", "evaluate_scenes", "load_annotations", "match_boxes"]
 
 #: IoU needed for a detection to count as finding a face. 0.3, not the usual 0.5: faces here are
 #: often 10-30 px, where a few pixels of box disagreement already halve the IoU, and detectors
 #: differ in how much forehead and chin they include.
 IOU_THRESHOLD = 0.3
-#: Classes annotated in scenes-dev. The third is reported on its own: the classifier has no
-#: such class, so it is scored as neither with_mask nor without_mask.
-INCORRECT = "mask_weared_incorrect"
-SCENE_CLASSES: tuple[str, ...] = (*LABELS, INCORRECT)
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 DetectFn = Callable[[np.ndarray], Sequence[Detection]]
 
@@ -40,30 +39,6 @@ DetectFn = Callable[[np.ndarray], Sequence[Detection]]
 def boxes_only(find_faces: Callable[[np.ndarray], Sequence[Box]]) -> DetectFn:
     """A face detector's `detect` as a DetectFn with empty labels: to score boxes alone."""
     return lambda image: [Detection(box, "", 0.0) for box in find_faces(image)]
-
-
-def load_annotations(path: str | Path) -> list[tuple[str, Box]]:
-    """(label, (x, y, w, h)) for each <object> of a PASCAL VOC file; raises DatasetError."""
-    try:
-        root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError) as exc:
-        raise DatasetError(f"{path}: not a readable PASCAL VOC XML file ({exc})") from None
-    faces: list[tuple[str, Box]] = []
-    for obj in root.iter("object"):
-        name = (obj.findtext("name") or "").strip()
-        bnd = obj.find("bndbox")
-        if not name or bnd is None:
-            raise DatasetError(f"{path}: an <object> lacks <name> or <bndbox>")
-        try:
-            x0, y0, x1, y1 = (
-                float(bnd.findtext(k) or "") for k in ("xmin", "ymin", "xmax", "ymax")
-            )
-        except ValueError:
-            raise DatasetError(f"{path}: a <bndbox> has a missing or non-numeric corner") from None
-        x, y = round(min(x0, x1)), round(min(y0, y1))
-        w, h = max(1, round(abs(x1 - x0))), max(1, round(abs(y1 - y0)))
-        faces.append((name, (x, y, w, h)))
-    return faces
 
 
 def match_boxes(
@@ -95,20 +70,6 @@ def match_boxes(
     return matches
 
 
-def image_for_annotation(annotation: Path, images_dir: Path) -> Path | None:
-    try:
-        named = (ET.parse(annotation).getroot().findtext("filename") or "").strip()
-    except (ET.ParseError, OSError):
-        named = ""
-    if named and (images_dir / Path(named).name).is_file():
-        return images_dir / Path(named).name
-    for suffix in IMAGE_SUFFIXES:
-        candidate = images_dir / (annotation.stem + suffix)
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def _ratio(num: int, den: int) -> float | None:
     return num / den if den else None
 
@@ -121,23 +82,30 @@ def evaluate_scenes(
     *,
     iou_threshold: float = IOU_THRESHOLD,
     limit: int | None = None,
+    only: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Run `detect` on every annotated photo and score it; see the module docstring.
 
     `detect` maps a BGR image to Detections; give it empty labels ("") to score boxes only, and
-    label_accuracy is then None. Unreadable images or XML files are skipped with a warning and
-    counted in `skipped`. `limit` evaluates only the first N annotation files (sorted by name).
-    Ratios are None where their denominator is 0.
+    the label figures are then None. Unreadable images or XML files are skipped with a warning
+    and counted in `skipped`. `only` keeps the annotation files whose names it holds (one part
+    of a split); `limit` evaluates only the first N (sorted by name). Ratios are None where
+    their denominator is 0.
+
+    Label figures are over found faces whose annotated class is one of config.LABELS:
+    `label_accuracy` (all of them), `label_accuracy_per_class` (the share of each annotated
+    class given its own label), `label_accuracy_two_labels` (found with_mask and without_mask
+    faces labelled right; calling one mask_worn_incorrectly is wrong), `label_confusion` (rows
+    annotated, columns given) and `by_size` (by the annotated box's longer side).
     """
-    images_dir, annotations_dir = Path(images_dir), Path(annotations_dir)
-    if not annotations_dir.is_dir():
-        raise DatasetError(f"{annotations_dir}: annotations folder not found")
-    xml_files = sorted(annotations_dir.glob("*.xml"))[:limit]
+    images_dir = Path(images_dir)
+    xml_files = annotation_files(annotations_dir, only, limit)
     faces = Counter[str]()
     found = Counter[str]()
-    label_total = Counter[str]()
-    label_right = Counter[str]()
-    incorrect_labels = Counter[str]()
+    confusion = np.zeros((len(LABELS), len(LABELS)), int)
+    truth_index: list[int] = []
+    given_index: list[int] = []
+    sizes: list[int] = []
     n_images = n_detections = n_matched = skipped = 0
     any_label = False
     seconds = 0.0
@@ -165,19 +133,22 @@ def evaluate_scenes(
         for label, _ in truths:
             faces[label] += 1
         for i, j in matches:
-            true_label, predicted = truths[j][0], dets[i].label
+            (true_label, box), given = truths[j], dets[i].label
             found[true_label] += 1
-            if true_label == INCORRECT:
-                incorrect_labels[predicted or "(none)"] += 1
-            elif true_label in LABELS:
-                label_total[true_label] += 1
-                label_right[true_label] += int(predicted == true_label)
+            if true_label in LABELS and given in LABELS:
+                truth_index.append(LABELS.index(true_label))
+                given_index.append(LABELS.index(given))
+                sizes.append(face_size(box))
+                confusion[truth_index[-1], given_index[-1]] += 1
         if progress:
             progress(done, len(xml_files))
 
-    classes = list(SCENE_CLASSES) + sorted(set(faces) - set(SCENE_CLASSES))
-    scored = sum(label_total.values())
+    classes = list(LABELS) + sorted(set(faces) - set(LABELS))
+    right = np.diag(confusion)
+    two = confusion[:2]
+    labelled = any_label
     return {
+        "labels": list(LABELS),
         "images": n_images,
         "skipped": skipped,
         "iou_threshold": iou_threshold,
@@ -190,14 +161,15 @@ def evaluate_scenes(
         "detections": n_detections,
         "matched_detections": n_matched,
         "precision": _ratio(n_matched, n_detections),
-        "label_accuracy": _ratio(sum(label_right.values()), scored) if any_label else None,
+        "label_accuracy": _ratio(int(right.sum()), int(confusion.sum())) if labelled else None,
         "label_accuracy_per_class": {
-            c: (_ratio(label_right[c], label_total[c]) if any_label else None) for c in LABELS
+            c: (_ratio(int(right[k]), int(confusion[k].sum())) if labelled else None)
+            for k, c in enumerate(LABELS)
         },
-        INCORRECT: {
-            "faces": faces[INCORRECT],
-            "found": found[INCORRECT],
-            "labels": dict(incorrect_labels),
-        },
+        "label_accuracy_two_labels": (
+            _ratio(int(right[:2].sum()), int(two.sum())) if labelled else None
+        ),
+        "label_confusion": confusion.tolist() if labelled else None,
+        "by_size": by_size(truth_index, given_index, sizes) if labelled else None,
         "ms_per_image": 1000 * seconds / n_images if n_images else None,
     }

@@ -29,7 +29,7 @@ def _scenario_rows(metrics: dict[str, Any]) -> list[str]:
     for r in metrics["comparison"]:
         mark = " (shipped)" if r["scenario"] == metrics["shipped_scenario"] else ""
         prf = [
-            " / ".join(pct(r[f"{c}_{k}"], DIGITS) for k in ("precision", "recall", "f1"))
+            " / ".join(pct(r.get(f"{c}_{k}"), DIGITS) for k in ("precision", "recall", "f1"))
             for c in LABELS
         ]
         rows.append(

@@ -35,9 +35,11 @@ def load_runs(runs_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 def selection_score(metrics: dict[str, Any]) -> tuple[float, float]:
-    """How scenarios are ranked: validation accuracy, then the weaker class's recall."""
+    """How scenarios are ranked: validation accuracy, then the weaker class's recall (of the
+    classes validation has faces of)."""
     val = metrics["val"]
-    return val["accuracy"], min(c["recall"] for c in val["per_class"].values())
+    recalls = [c["recall"] for c in val["per_class"].values() if c["recall"] is not None]
+    return val["accuracy"], min(recalls)
 
 
 def scene_crop_reports(
@@ -51,13 +53,13 @@ def scene_crop_reports(
     scenes = scenes or scenes_dir()
     if not (scenes / "annotations").is_dir():
         return {}
-    crops, labels = scene_face_crops(scenes / "images", scenes / "annotations")
-    batch = preprocess_faces(crops)
+    faces = scene_face_crops(scenes / "images", scenes / "annotations")
+    batch = preprocess_faces(faces.crops)
     reports = {}
     for name in names:
         model = keras.models.load_model(runs_dir / name / SCENARIO_MODEL_NAME)
         probs = model.predict(batch, verbose=0)
-        reports[name] = classification_report(np.array(labels), probs)
+        reports[name] = classification_report(np.array(faces.labels), probs)
     return reports
 
 

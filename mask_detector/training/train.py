@@ -44,9 +44,11 @@ class _EpochLog(keras.callbacks.Callback):
 
 
 def class_weights(labels: np.ndarray) -> dict[int, float]:
-    """Inverse class frequency, normalised so the mean weight is 1."""
+    """Inverse class frequency, normalised so the mean weight is 1 (over the classes present:
+    a data set without some label of config.LABELS is balanced between the others)."""
     counts = np.bincount(labels, minlength=len(LABELS)).astype(float)
-    return {k: float(len(labels) / (len(LABELS) * c)) for k, c in enumerate(counts) if c}
+    present = int(np.count_nonzero(counts))
+    return {k: float(len(labels) / (present * c)) for k, c in enumerate(counts) if c}
 
 
 def _fit(

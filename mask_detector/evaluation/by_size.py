@@ -1,0 +1,112 @@
+"""Figures by face size: the classifier is judged on the sizes faces really have in photos.
+
+One helper for every evaluation (close-up images, where the image is the face; annotated scene
+crops; the faces the pipeline found), so the buckets and the fields are the same everywhere.
+A face's size is the longer side of its box, in pixels of the original photo.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..config import LABELS
+from .figures import pct
+
+#: Bucket edges in pixels (longer side of the box): < 16, 16-24, 24-32, 32-48, 48-96, >= 96.
+SIZE_EDGES: tuple[int, ...] = (16, 24, 32, 48, 96)
+
+
+def bucket_names(edges: Sequence[int] = SIZE_EDGES) -> list[str]:
+    inner = [f"{lo}-{hi}" for lo, hi in itertools.pairwise(edges)]
+    return [f"<{edges[0]}", *inner, f">={edges[-1]}"]
+
+
+def face_size(box: Sequence[float]) -> int:
+    """The longer side of an (x, y, w, h) box."""
+    return round(max(float(box[2]), float(box[3])))
+
+
+def _row(
+    name: str,
+    lo: int | None,
+    hi: int | None,
+    correct: int,
+    support: dict[str, int],
+    right: dict[str, int],
+) -> dict[str, Any]:
+    """A bucket's row from its counts (the same fields whether counted or merged)."""
+    n = sum(support.values())
+    return {
+        "bucket": name,
+        "min_px": lo,
+        "max_px": hi,
+        "n": n,
+        "correct": correct,
+        "accuracy": correct / n if n else None,
+        "support": support,
+        "right": right,
+        "recall": {c: right[c] / support[c] if support[c] else None for c in LABELS},
+    }
+
+
+def _count(name: str, lo: int | None, hi: int | None, t: np.ndarray, p: np.ndarray) -> dict:
+    support = {c: int(np.sum(t == k)) for k, c in enumerate(LABELS)}
+    right = {c: int(np.sum((t == k) & (p == k))) for k, c in enumerate(LABELS)}
+    return _row(name, lo, hi, int(np.sum(t == p)), support, right)
+
+
+def by_size(
+    y_true: Sequence[int] | np.ndarray,
+    y_pred: Sequence[int] | np.ndarray,
+    sizes: Sequence[float] | np.ndarray,
+    edges: Sequence[int] = SIZE_EDGES,
+) -> list[dict[str, Any]]:
+    """One row per bucket (empty ones too): n, correct, accuracy and per-class support, right
+    and recall. Counts are kept so rows can be merged exactly (`merge_rows`)."""
+    t, p = np.asarray(y_true, int), np.asarray(y_pred, int)
+    s = np.asarray(sizes, float)
+    index = np.searchsorted(np.asarray(edges, float), s, side="right")
+    bounds = [None, *edges, None]
+    return [
+        _count(name, bounds[k], bounds[k + 1], t[index == k], p[index == k])
+        for k, name in enumerate(bucket_names(edges))
+    ]
+
+
+def merge_rows(rows: Sequence[dict[str, Any]], name: str) -> dict[str, Any]:
+    """Several bucket rows as one (e.g. every face under 32 px)."""
+    lows = [r["min_px"] for r in rows]
+    highs = [r["max_px"] for r in rows]
+    return _row(
+        name,
+        None if None in lows else min(lows),
+        None if None in highs else max(highs),
+        sum(r["correct"] for r in rows),
+        {c: sum(r["support"][c] for r in rows) for c in LABELS},
+        {c: sum(r["right"][c] for r in rows) for c in LABELS},
+    )
+
+
+def split_at(rows: Sequence[dict[str, Any]], px: int = 32) -> list[dict[str, Any]]:
+    """Two rows: faces under `px` and faces of `px` or more (an edge of the buckets)."""
+    below = [r for r in rows if r["max_px"] is not None and r["max_px"] <= px]
+    above = [r for r in rows if r["min_px"] is not None and r["min_px"] >= px]
+    if len(below) + len(above) != len(rows):
+        raise ValueError(f"{px} px is not a bucket edge")
+    return [merge_rows(below, f"<{px}"), merge_rows(above, f">={px}")]
+
+
+def by_size_table(rows: Sequence[dict[str, Any]]) -> str:
+    """A readable text table: one line per bucket, accuracy and each class's recall (faces)."""
+    lines = [f"{'face px':>8} {'faces':>6} {'accuracy':>9}" + "".join(f" {c:>24}" for c in LABELS)]
+    for r in rows:
+        cells = [f"{pct(r['recall'][c])} of {r['support'][c]}" for c in LABELS]
+        lines.append(
+            f"{r['bucket']:>8} {r['n']:>6} {pct(r['accuracy']):>9}"
+            + "".join(f" {cell:>24}" for cell in cells)
+        )
+    return "\n".join(lines)
