@@ -108,10 +108,6 @@ class MaskDetector:
             min_confidence,
         )
 
-    def classify_faces(self, faces: Sequence[np.ndarray]) -> list[tuple[str, float]]:
-        """(label, confidence) for each BGR face crop, in one classifier call."""
-        return [top_label(p) for p in self.classifier.classify(faces)]
-
     def probabilities(self, bgr: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
         """Class probabilities (N, len(LABELS)) of the faces at `boxes` in a BGR image, in one
         classifier call: the one classification path of photos, videos and the camera (the
