@@ -4,6 +4,7 @@ import streamlit as st
 
 from mask_detector.app.reports import load_reports, split_rows
 from mask_detector.app.state import sidebar
+from mask_detector.app.views import labels_legend
 from mask_detector.config import display_name
 from mask_detector.evaluation.figures import pct
 
@@ -13,7 +14,8 @@ st.write(
     "Finds every face in a photo, a video or your camera stream and tells whether it wears a "
     "mask. Two steps: a face detector (OpenCV's Haar cascade, or the YuNet network) finds the "
     "faces, then a MobileNetV2 classifier, fine-tuned on face crops and run with LiteRT, labels "
-    "each one *Mask* or *No mask* with a confidence."
+    f"each one {labels_legend()} with a confidence. In videos and on the camera each person is "
+    "followed from frame to frame and counted once."
 )
 
 cols = st.columns(4)
