@@ -31,15 +31,22 @@ def _load_once(key: Hashable, load: Callable[[], T]) -> T:
         return cast(T, _loaded[key])
 
 
-def load_classifier(model: str | Path | None = None, *, shared: bool = False) -> MaskClassifier:
+def load_classifier(
+    model: str | Path | None = None, *, shared: bool = False, num_threads: int | None = None
+) -> MaskClassifier:
     """The classifier in `model` (default: the shipped one, or $MASK_DETECTOR_MODEL).
 
     `shared=True` returns the one this process already loaded from the same file, if any.
+    `num_threads` sets the interpreter's threads (default: MaskClassifier's); a batch worker
+    given one CPU asks for 1, so that workers on one machine do not fight for its cores.
     """
     path = Path(model) if model else default_model_path()
+    options = {} if num_threads is None else {"num_threads": num_threads}
     if not shared:
-        return MaskClassifier(path)
-    return _load_once(("classifier", str(path)), lambda: MaskClassifier(path))
+        return MaskClassifier(path, **options)
+    return _load_once(
+        ("classifier", str(path), num_threads), lambda: MaskClassifier(path, **options)
+    )
 
 
 def load_face_detector(
@@ -87,6 +94,7 @@ class MaskDetector:
         *,
         min_face: int = DEFAULT_MIN_FACE,
         shared: bool = False,
+        num_threads: int | None = None,
     ) -> MaskDetector:
         """The shipped model (or `model`) with the Haar (default) or YuNet face detector.
 
@@ -94,7 +102,8 @@ class MaskDetector:
         `shared=True` builds it over the classifier and face detector this process already
         loaded with the same files and settings, loading each only once: what a server with
         many sessions wants (safe, since each part holds its own lock). The pipeline itself is
-        a cheap wrapper, so make one per use rather than keeping it.
+        a cheap wrapper, so make one per use rather than keeping it. `num_threads`: the
+        classifier's threads (see load_classifier).
         """
         return cls(
             load_face_detector(
@@ -104,7 +113,7 @@ class MaskDetector:
                 download=download,
                 shared=shared,
             ),
-            load_classifier(model, shared=shared),
+            load_classifier(model, shared=shared, num_threads=num_threads),
             min_confidence,
         )
 

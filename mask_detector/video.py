@@ -305,6 +305,31 @@ class _Writer:
         self._out.close()
 
 
+def load_pipeline(
+    *,
+    detector: str = "haar",
+    model: str | Path | None = None,
+    yunet_model: str | Path | None = None,
+    min_confidence: float = 0.0,
+    min_face: int | None = None,
+    download: bool = False,
+    num_threads: int | None = None,
+) -> MaskDetector:
+    """The pipeline summarize_video runs with these settings, loaded once per process: a batch
+    worker loads it before its first video, so that a wrong model file stops it at once."""
+    options: dict[str, Any] = {} if min_face is None else {"min_face": min_face}
+    return MaskDetector.load(
+        model,
+        detector,
+        yunet_model,
+        min_confidence,
+        download,
+        shared=True,
+        num_threads=num_threads,
+        **options,
+    )
+
+
 def summarize_video(
     path: str | Path,
     out: str | Path | None = None,
@@ -319,17 +344,24 @@ def summarize_video(
     max_seconds: float | None = None,
     progress: Progress | None = None,
     on_frame: FrameCallback | None = None,
+    num_threads: int | None = None,
 ) -> dict[str, Any]:
     """The people in one video file, as a JSON-able dict (`VideoResult.summary` plus `file`);
     the annotated video too when `out` is given. The whole video unless `max_seconds` is set.
 
     Plain arguments in, plain dict out, and the models are loaded once per process
-    (MaskDetector.load(shared=True)), so a worker process can call it for file after file.
-    Raises InvalidVideoError (a MaskDetectorError) for a file that is not a readable video.
+    (MaskDetector.load(shared=True)), so a worker process can call it for file after file
+    (`num_threads`: the classifier's threads, see MaskDetector.load). Raises InvalidVideoError
+    (a MaskDetectorError) for a file that is not a readable video.
     """
-    options: dict[str, Any] = {} if min_face is None else {"min_face": min_face}
-    pipeline = MaskDetector.load(
-        model, detector, yunet_model, min_confidence, download, shared=True, **options
+    pipeline = load_pipeline(
+        detector=detector,
+        model=model,
+        yunet_model=yunet_model,
+        min_confidence=min_confidence,
+        min_face=min_face,
+        download=download,
+        num_threads=num_threads,
     )
     result = process_video(
         path,
