@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import logging
 import os
 import shlex
 import statistics
@@ -105,7 +106,12 @@ def main() -> int:
     )
 
     start = time.perf_counter()
-    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
+    ray.init(
+        num_cpus=os.cpu_count(),
+        include_dashboard=False,
+        log_to_driver=False,
+        logging_level=logging.ERROR,
+    )
     ray_start = time.perf_counter() - start
     runs: list[dict[str, Any]] = []
     try:

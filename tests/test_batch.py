@@ -65,6 +65,31 @@ def test_json_sink_writes_what_json_dumps_writes(capsys):
     assert capsys.readouterr().out == json.dumps(records[1], indent=1) + "\n"
 
 
+def test_haar_boxes_do_not_depend_on_the_order_opencv_gives_them():
+    """OpenCV's threads decide the order of its raw boxes; the results must not show it, or a
+    worker with one thread and the local engine with two would disagree."""
+    import itertools
+
+    from mask_detector.detectors import HaarDetector
+
+    raw = [(10, 10, 40, 40), (60, 10, 40, 40), (12, 12, 40, 40), (10, 60, 40, 40), (5, 5, 30, 30)]
+
+    class Cascade:
+        def __init__(self, order):
+            self.order = order
+
+        def detectMultiScale(self, grey, **kw):
+            return np.array(self.order)
+
+    detector = HaarDetector(max_side=10_000)
+    image = np.zeros((120, 120, 3), np.uint8)
+    seen = set()
+    for order in itertools.permutations(raw):
+        detector._cascade = Cascade(order)
+        seen.add(tuple(detector.detect(image)))
+    assert len(seen) == 1 and len(next(iter(seen))) == 3  # two overlaps suppressed
+
+
 def test_usage_errors_of_the_batch_options(tmp_path):
     for argv in (
         ["predict", "x.jpg", "--workers", "2"],
