@@ -13,8 +13,9 @@ Ray's local runtime is started once, before the timed runs, with every CPU of th
 start-up is printed apart: a cluster is up before jobs come); each Ray run includes starting
 its actor pool and loading the models in every actor. Every run's records are compared with
 the local engine's. Prints a table (images per second, against local and against Ray with one
-worker) and the load average before and after: figures taken while other work runs on the
-machine are not comparable. Goals on a 2-core machine: Ray with 2 workers >= 1.7x Ray with 1,
+worker), the load average before and after, and how many cores the run really had (as many
+CPU-bound processes as CPUs at once, against one alone): figures taken while other work holds
+cores are not comparable. Goals on a 2-core machine: Ray with 2 workers >= 1.7x Ray with 1,
 and >= 0.85x the local engine.
 """
 
@@ -27,6 +28,7 @@ import logging
 import os
 import shlex
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -55,6 +57,29 @@ class Collect:
 
     def abort(self) -> None:
         pass
+
+
+#: A CPU-bound loop of about half a second, in a process of its own.
+SPIN = (
+    "import time\n"
+    "t = time.perf_counter()\n"
+    "for i in range(8_000_000): pass\n"
+    "print(time.perf_counter() - t)"
+)
+
+
+def cores_available(n: int) -> float:
+    """How many of `n` cores this run gets: `n` CPU-bound processes at once against one alone
+    (n on a quiet machine; about 1 when other work holds the rest)."""
+
+    def spin(count: int) -> float:
+        procs = [
+            subprocess.Popen([sys.executable, "-c", SPIN], stdout=subprocess.PIPE, text=True)
+            for _ in range(count)
+        ]
+        return max(float(p.communicate()[0]) for p in procs)
+
+    return round(n * spin(1) / spin(n), 2)
 
 
 def default_photos() -> list[Path]:
@@ -98,16 +123,17 @@ def main() -> int:
     jobs = [Job(str(p)) for p in files]
     predict = build_parser().parse_args(["predict", *shlex.split(args.predict), "x"])
     settings = predict_settings(predict)
-    load_before = os.getloadavg()
+    cpus = os.cpu_count() or 1
+    load_before, cores_before = os.getloadavg(), cores_available(cpus)
     print(
         f"{len(jobs)} photos ({len(set(files))} different), predict settings {settings}, "
-        f"{os.cpu_count()} CPUs, load average {load_before[0]:.2f}",
+        f"{cpus} CPUs ({cores_before} free), load average {load_before[0]:.2f}",
         file=sys.stderr,
     )
 
     start = time.perf_counter()
     ray.init(
-        num_cpus=os.cpu_count(),
+        num_cpus=cpus,
         include_dashboard=False,
         log_to_driver=False,
         logging_level=logging.ERROR,
@@ -127,7 +153,7 @@ def main() -> int:
                 runs.append(run)
     finally:
         ray.shutdown()
-    load_after = os.getloadavg()
+    load_after, cores_after = os.getloadavg(), cores_available(cpus)
 
     reference = runs[0]["records"]
     rows = []
@@ -150,7 +176,8 @@ def main() -> int:
         row["x_ray_1"] = round(row["images_per_s"] / ray_one, 2) if ray_one else None
     summary = {
         "images": len(jobs),
-        "cpus": os.cpu_count(),
+        "cpus": cpus,
+        "cores_available_before_after": [cores_before, cores_after],
         "ray_start_s": round(ray_start, 1),
         "load_average_before": [round(v, 2) for v in load_before],
         "load_average_after": [round(v, 2) for v in load_after],
@@ -159,7 +186,7 @@ def main() -> int:
     if args.json:
         print(json.dumps(summary, indent=1))
         return 0
-    print(f"{len(jobs)} photos, {os.cpu_count()} CPUs; Ray runtime start {ray_start:.1f} s")
+    print(f"{len(jobs)} photos, {cpus} CPUs; Ray runtime start {ray_start:.1f} s")
     print("| engine | workers | seconds | images/s | x local | x Ray 1 worker | same results |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
@@ -171,6 +198,11 @@ def main() -> int:
         "load average (1, 5, 15 min) before "
         f"{', '.join(f'{v:.2f}' for v in load_before)}; after "
         f"{', '.join(f'{v:.2f}' for v in load_after)}"
+    )
+    print(
+        f"cores free for this run (of {cpus}; {cpus} CPU-bound processes at once against one): "
+        f"{cores_before} before, {cores_after} after"
+        + ("" if min(cores_before, cores_after) > cpus - 0.3 else "; NOT a quiet machine")
     )
     return 0 if all(r["same_as_local"] for r in rows) else 1
 
