@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import config
 from .batch import ENGINES
@@ -82,10 +82,9 @@ def _check_batch_options(parser: argparse.ArgumentParser, args: argparse.Namespa
         parser.error("--workers must be at least 1")
     if args.output and args.json:
         parser.error("--output writes the results to a file; leave out --json")
-    if args.command == "video" and args.frames_jsonl:
-        many = len(args.paths) > 1 or Path(args.paths[0]).is_dir()
-        if many or args.engine != "local":
-            parser.error("--frames-jsonl works for one video file with the local engine")
+    one_here = args.command == "video" and not _many(args.paths) and args.engine == "local"
+    if args.command == "video" and args.frames_jsonl and not one_here:
+        parser.error("--frames-jsonl works for one video file with the local engine")
 
 
 def _pipeline_settings(args: argparse.Namespace, min_confidence: float = 0.0) -> dict[str, Any]:
@@ -208,7 +207,7 @@ def cmd_video(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _frame_writer(lines: Any) -> Callable[[int, float, list], None]:
+def _frame_writer(lines: TextIO) -> Callable[[int, float, list], None]:
     """`video --frames-jsonl`: one JSON line per frame, written as the frame is done."""
     from .video import frame_record
 
