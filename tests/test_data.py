@@ -264,7 +264,11 @@ def test_scene_photos_split_by_photo_with_cross_source_groups(tmp_path, monkeypa
     # The manifest round-trips, and travels: sources resolve against the shared folder.
     split.save(tmp_path / "split.json")
     again = Split.load(tmp_path / "split.json")
-    assert (again.files, again.photos, again.excluded) == (split.files, split.photos, split.excluded)
+    assert (again.files, again.photos, again.excluded) == (
+        split.files,
+        split.photos,
+        split.excluded,
+    )
     moved = tmp_path / "elsewhere"
     moved.mkdir()
     (tmp_path / "datasets").rename(moved / "datasets")
