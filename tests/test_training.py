@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import needs_shared
+from conftest import needs_shared, needs_yunet
 from mask_detector import config
 from mask_detector.classifier import MaskClassifier
 from mask_detector.data.split import Split
@@ -70,6 +70,9 @@ def test_class_weights_balance_the_loss():
     two = class_weights(np.array([0, 0, 0, 1]))  # a class with no face gets no weight
     assert two is not None and set(two) == {0, 1} and 3 * two[0] + two[1] == pytest.approx(4)
     assert class_weights(np.array([0, 1]), "none") is None
+    gentle = class_weights(np.array([0, 0, 0, 0, 1]), "sqrt")
+    assert gentle is not None and gentle[1] == pytest.approx(2 * gentle[0])  # sqrt(4)
+    assert 4 * gentle[0] + gentle[1] == pytest.approx(5)
 
 
 def test_jitter_stays_within_its_bounds():
@@ -128,6 +131,30 @@ def test_fit_temperature_finds_the_overconfidence():
     report = calibration_report(t, softmax(z), labels)
     assert report["after"]["ece"] < report["before"]["ece"] / 2
     assert report["after"]["nll"] < report["before"]["nll"]
+    assert report["after"]["brier"] < report["before"]["brier"]
+
+
+def test_fit_temperature_is_not_dragged_by_a_few_confident_label_errors():
+    from scipy.optimize import minimize_scalar
+
+    from mask_detector.evaluation.calibration import nll
+
+    def nll_temperature(probs, labels):  # what the usual log-likelihood fit would give
+        fit = minimize_scalar(
+            lambda t: nll(scale_probs(probs, t), labels), bounds=(0.1, 10), method="bounded"
+        )
+        return fit.x
+
+    rng = np.random.default_rng(6)
+    probs = softmax(rng.normal(0, 3, (4000, 3)))
+    labels = np.array([rng.choice(3, p=p) for p in probs])  # calibrated at T = 1
+    noisy = labels.copy()
+    sure = np.flatnonzero(probs.max(1) > 0.995)[:20]
+    noisy[sure] = (noisy[sure] + 1) % 3  # twenty confident faces mislabelled (0.5%)
+    clean_t = fit_temperature(probs, labels)
+    assert clean_t == pytest.approx(1.0, abs=0.1)
+    drift = fit_temperature(probs, noisy) - clean_t
+    assert abs(drift) < 0.5 * (nll_temperature(probs, noisy) - nll_temperature(probs, labels))
 
 
 def test_reliability_bins_and_ece():
@@ -193,3 +220,25 @@ def test_tiny_training_run_exports_a_working_model(tmp_path, monkeypatch):
     assert probs.shape == (3, len(config.LABELS)) and np.allclose(probs.sum(1), 1, atol=1e-4)
     summary = json.loads((tmp_path / "models" / config.METRICS_NAME).read_text())
     assert summary["shipped_scenario"] == "tiny" and summary["calibration"]["temperature"] > 0
+
+
+@needs_shared
+@needs_yunet
+def test_yunet_faces_take_the_label_of_the_annotated_face(tmp_path, monkeypatch):
+    from mask_detector.evaluation.scenes import iou
+    from mask_detector.training.faces import scene_items, yunet_items
+
+    monkeypatch.setenv(config.ENV_CACHE, str(tmp_path))
+    photos = Split.load(config.MODELS_DIR / "split.json").scene_photos("train")[:6]
+    lines: list[str] = []
+    items = yunet_items(photos, log=lines.append)
+    assert items and all(i.source == "yunet" and i.box is not None for i in items)
+    annotated = scene_items(photos)
+    for item in items:  # each matches an annotated face of its photo, and takes its label
+        best = max(
+            (a for a in annotated if a.image == item.image),
+            key=lambda a: iou(a.box, item.box),
+        )
+        assert iou(best.box, item.box) >= 0.3 and best.label == item.label
+    assert yunet_items(photos, log=lines.append) == items  # the second call reads the cache
+    assert "from cache" in lines[-1]

@@ -73,8 +73,10 @@ def load_reports(models_dir: Path | None = None) -> Reports:
 
 
 def macro(report: dict[str, Any], key: str) -> float:
-    """Mean over classes of a per-class figure (precision, recall or f1)."""
-    return float(np.mean([report["per_class"][c][key] for c in report["per_class"]]))
+    """Mean over classes of a per-class figure (precision, recall or f1); a class the data set
+    lacks (its figure is None) is left out."""
+    values = [c[key] for c in report["per_class"].values() if c[key] is not None]
+    return float(np.mean(values)) if values else float("nan")
 
 
 def headline_rows(report: dict[str, Any]) -> list[dict[str, Any]]:

@@ -45,15 +45,18 @@ def confusion_table(report: dict[str, Any]) -> list[str]:
 def by_size_md(rows: list[dict[str, Any]]) -> list[str]:
     """The by-size table, with the < 32 / >= 32 px totals the goals are stated in."""
     out = [
-        "| face size (longer side, px) | faces | accuracy | "
+        "| face size (longer side, px) | faces | accuracy | with/without faces only | "
         + " | ".join(f"{c} recall (faces)" for c in LABELS)
         + " |",
-        "|---" * (3 + len(LABELS)) + "|",
+        "|---" * (4 + len(LABELS)) + "|",
     ]
     for r in [*rows, *split_at(rows, 32)]:
         cells = " | ".join(f"{_pct(r['recall'][c])} ({r['support'][c]})" for c in LABELS)
         bucket = r["bucket"] if r in rows else f"**all {r['bucket']}**"
-        out.append(f"| {bucket} | {r['n']} | {_pct(r['accuracy'])} | {cells} |")
+        out.append(
+            f"| {bucket} | {r['n']} | {_pct(r['accuracy'])} | "
+            f"{_pct(r['accuracy_two_labels'])} | {cells} |"
+        )
     return out
 
 
@@ -79,8 +82,8 @@ def _scenario_rows(metrics: dict[str, Any]) -> list[str]:
         ("scene test Worn-wrong R", "scenes_test_mask_worn_incorrectly_recall"),
         ("scene test <32 px acc (No-mask R)", "scenes_test_under32"),
         ("scene test >=32 px acc (No-mask R)", "scenes_test_32up"),
-        ("scenes-dev acc (No-mask R)", "scenes_dev"),
-        ("scenes-dev <32 px acc (No-mask R)", "scenes_dev_under32"),
+        ("scenes-dev acc (No-mask R)", "scene_crop"),
+        ("scenes-dev <32 px acc (No-mask R)", "scene_crop_under32"),
         ("ECE scene test before / after", "ece"),
     ]
     rows = [

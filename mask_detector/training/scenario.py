@@ -11,6 +11,8 @@ from ..config import IMAGE_SIZE, SCENARIOS_DIR
 from ..errors import MaskDetectorError
 from .views import ViewRecipe
 
+CLASS_WEIGHTS = ("balanced", "sqrt", "none")
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -35,7 +37,7 @@ class Scenario:
     views: int = 3
     #: Model input side in pixels.
     image_size: int = IMAGE_SIZE
-    #: "balanced" (inverse class frequency) or "none".
+    #: "balanced" (inverse class frequency), "sqrt" (its square root) or "none".
     class_weight: str = "balanced"
     head_epochs: int = 12
     head_lr: float = 1e-3
@@ -93,11 +95,9 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         scenario = Scenario(**json.loads(path.read_text()))
     except (TypeError, ValueError) as exc:
         raise MaskDetectorError(f"{path}: not a valid scenario ({exc})") from None
-    if scenario.augment not in ("light", "none") or scenario.class_weight not in (
-        "balanced",
-        "none",
-    ):
+    if scenario.augment not in ("light", "none") or scenario.class_weight not in CLASS_WEIGHTS:
         raise MaskDetectorError(
-            f"{path}: augment must be 'light' or 'none', class_weight 'balanced' or 'none'"
+            f"{path}: augment must be 'light' or 'none', class_weight one of "
+            + ", ".join(CLASS_WEIGHTS)
         )
     return scenario

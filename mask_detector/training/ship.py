@@ -87,8 +87,8 @@ def comparison_table(
     """One row per scenario: the figures people compare.
 
     `val_*` chose the model; `test_*` (close-up test split), `scenes_test_*` (scene faces of
-    the scenes-ilc test photos) and `scenes_dev_*` (scenes-dev, another collection) are only
-    reported.
+    the scenes-ilc test photos) and `scene_crop_*` (the faces of scenes-dev, another
+    collection) are only reported.
     """
     rows = []
     for name, m in runs.items():
@@ -110,7 +110,8 @@ def comparison_table(
                 },
                 "test_roc_auc": test["roc_auc"],
                 **_scene_columns("scenes_test", m.get("test_scenes")),
-                **_scene_columns("scenes_dev", (scene_crops or {}).get(name)),
+                # scenes-dev keeps the key names of earlier metrics files: scene_crop_*.
+                **_scene_columns("scene_crop", (scene_crops or {}).get(name)),
                 "temperature": m.get("calibration", {}).get("temperature"),
                 "ece_before": calibration.get("before", {}).get("ece"),
                 "ece_after": calibration.get("after", {}).get("ece"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +56,14 @@ class _EpochLog(keras.callbacks.Callback):
 
 
 def class_weights(labels: np.ndarray, mode: str = "balanced") -> dict[int, float] | None:
-    """Inverse class frequency, normalised so the mean weight over present classes is 1."""
+    """Inverse class frequency ("balanced") or its square root ("sqrt", gentler on a very
+    small class), normalised so the mean weight per face is 1; None for "none"."""
     if mode == "none":
         return None
     counts = np.bincount(labels, minlength=len(LABELS)).astype(float)
-    present = int((counts > 0).sum())
-    return {k: float(len(labels) / (present * c)) for k, c in enumerate(counts) if c}
+    raw = {k: (1.0 / c if mode == "balanced" else c**-0.5) for k, c in enumerate(counts) if c}
+    mean = sum(raw[k] * counts[k] for k in raw) / len(labels)
+    return {k: float(w / mean) for k, w in raw.items()}
 
 
 def _predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
@@ -95,8 +98,12 @@ def _fit(
         val_x = _predict(parts.embed, val.features[0])
         model = parts.head
         log(f"  head inputs: {vectors.shape[:2]} ({time.time() - started:.0f} s)")
+    sampler = ViewSampler(train_x, scenario.batch_size, scenario.seed)
+    # Cosine decay: the last epochs take small steps, so the weights early stopping keeps are
+    # not one noisy step away from a better or worse neighbour.
+    schedule = keras.optimizers.schedules.CosineDecay(lr, len(sampler) * max(epochs, 1), 0.05)
     model.compile(
-        optimizer=keras.optimizers.Adam(lr),
+        optimizer=keras.optimizers.Adam(schedule),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -105,7 +112,7 @@ def _fit(
     )
     log(f" {phase}: up to {epochs} epochs at learning rate {lr:g}")
     history = model.fit(
-        ViewSampler(train_x, scenario.batch_size, scenario.seed),
+        sampler,
         validation_data=(val_x, val.labels),
         epochs=epochs,
         class_weight=class_weights(train.labels, scenario.class_weight),
@@ -169,17 +176,20 @@ def train_scenario(
 
     tag = f"{split_layer}|{scenario.image_size}"
     keras_augment = augmenter(scenario.seed) if scenario.augment == "light" else None
+    recipe = scenario.recipe()
     sets: dict[str, FeatureSet] = {}
     for name, items in lists.items():
         if not items:
             continue
         training = name.startswith("train")
+        # Close-ups have no box to jitter: their views (and cached features) do not depend on it.
+        views_recipe = replace(recipe, shift=0.0, scale=0.0) if "closeups" in name else recipe
         log(f" {name}: {len(items)} faces ({time.time() - started:.0f} s)")
         sets[name] = extract_features(
             parts.lower,
             items,
             scenario.views if training else 1,
-            scenario.recipe() if training else None,
+            views_recipe if training else None,
             keras_augment if training else None,
             tag,
             log,
@@ -197,10 +207,12 @@ def train_scenario(
         history["finetune"] = _fit(parts, train, val, scenario, "finetune", log)
 
     raw = {name: _predict(parts.trainer, s.features[0]) for name, s in sets.items()}
-    raw_val = np.concatenate([raw[n] for n in sets if n.startswith("val")])
-    temperature = fit_temperature(raw_val, val.labels)
+    # Calibrated where confidence is read: faces in photos (the close-ups are nearly all right
+    # and sure, and would pull T towards whatever suits them).
+    fit_on = "val_scenes" if "val_scenes" in sets else "val_closeups"
+    temperature = fit_temperature(raw[fit_on], sets[fit_on].labels)
     bake_temperature(parts.full, temperature)  # the shipped model gives calibrated probabilities
-    log(f" temperature {temperature:.3f} (fitted on validation)")
+    log(f" temperature {temperature:.3f} (fitted on {fit_on})")
 
     def report(names: Sequence[str]) -> dict[str, Any] | None:
         names = [n for n in names if n in sets]
@@ -210,12 +222,10 @@ def train_scenario(
         probs = scale_probs(np.concatenate([raw[n] for n in names]), temperature)
         return classification_report(labels, probs, np.concatenate([sets[n].sizes for n in names]))
 
-    calibration = {"temperature": temperature, "fitted_on": "val_all"}
-    if "test_scenes" in sets:
-        calibration["test_scenes"] = calibration_report(
-            temperature, raw["test_scenes"], sets["test_scenes"].labels
-        )
-    calibration["val_all"] = calibration_report(temperature, raw_val, val.labels)
+    calibration: dict[str, Any] = {"temperature": temperature, "fitted_on": fit_on}
+    for name in ("val_scenes", "test_scenes", "test_closeups"):
+        if name in sets:
+            calibration[name] = calibration_report(temperature, raw[name], sets[name].labels)
     metrics: dict[str, Any] = {
         "scenario": scenario.to_dict(),
         "split_sizes": {
