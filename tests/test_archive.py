@@ -21,7 +21,7 @@ class FixedClassifier:
     """Says "with_mask" for every face: the archive logic needs no real model."""
 
     def classify(self, faces):
-        return np.tile([[0.9, 0.1]], (len(faces), 1))
+        return np.tile([[0.9, 0.06, 0.04]], (len(faces), 1))
 
 
 def png(image: np.ndarray) -> bytes:
@@ -57,7 +57,7 @@ def test_nested_folder_aliases_and_junk(faces, tmp_path):
     )
     report = evaluate_archive(FixedClassifier(), data)
     assert report["n"] == 3
-    assert report["confusion_matrix"] == [[2, 0], [1, 0]]
+    assert report["confusion_matrix"] == [[2, 0, 0], [1, 0, 0], [0, 0, 0]]  # two-class set
     assert report["accuracy"] == pytest.approx(2 / 3)
     assert sorted(f["file"] for f in report["files"]) == [
         "Mask/a.png",

@@ -242,3 +242,23 @@ def test_yunet_faces_take_the_label_of_the_annotated_face(tmp_path, monkeypatch)
         assert iou(best.box, item.box) >= 0.3 and best.label == item.label
     assert yunet_items(photos, log=lines.append) == items  # the second call reads the cache
     assert "from cache" in lines[-1]
+
+
+def test_selection_keeps_the_close_up_floor_then_weighs_every_class():
+    from mask_detector.training.ship import selection_score
+
+    def run(closeup_acc: float, recalls: tuple[float, float, float], acc: float) -> dict:
+        per_class = {c: {"recall": r} for c, r in zip(config.LABELS, recalls, strict=True)}
+        return {
+            "val": {"accuracy": closeup_acc},
+            "val_all": {"accuracy": acc, "per_class": per_class},
+        }
+
+    runs = {
+        "sharp_on_scenes": run(0.985, (0.95, 0.95, 0.90), 0.95),  # below the close-up floor
+        "never_says_worn": run(0.995, (0.99, 0.99, 0.00), 0.93),
+        "balanced": run(0.992, (0.93, 0.92, 0.70), 0.92),
+    }
+    assert max(runs, key=lambda n: selection_score(runs[n])) == "balanced"
+    del runs["balanced"], runs["never_says_worn"]
+    assert max(runs, key=lambda n: selection_score(runs[n])) == "sharp_on_scenes"

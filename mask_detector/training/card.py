@@ -60,12 +60,12 @@ def by_size_md(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def _face_report(title: str, report: dict[str, Any], what: str) -> list[str]:
+def _face_report(title: str, report: dict[str, Any], what: str, extra: str = "") -> list[str]:
     return [
         "",
         f"### {title}",
         f"{what}: accuracy **{_pct(report['accuracy'])}** on {report['n']} faces; "
-        f"{_recalls(report)}.",
+        f"{_recalls(report)}{extra}.",
         "",
         *confusion_table(report),
         "",
@@ -136,9 +136,10 @@ def _calibration(metrics: dict[str, Any]) -> list[str]:
     return [
         "",
         "## Calibration",
-        f"Temperature scaling: T = {calibration['temperature']:.3f}, fitted on the validation "
-        "faces (close-ups and scene faces) and baked into the model (its last Dense layer "
-        "divided by T), so the probabilities the app shows are calibrated at no run-time cost. "
+        f"Temperature scaling: T = {calibration['temperature']:.3f}, fitted on the "
+        f"{calibration['fitted_on'].replace('_', ' ')} faces (validation; minimising the Brier "
+        "score) and baked into the model (its last Dense layer divided by T), so the "
+        "probabilities the app shows are calibrated at no run-time cost. "
         f"Expected calibration error on the {test['before']['n']} scene faces of the test "
         f"photos ({len(test['before']['bins'])} bins): **{_pct(test['before']['ece'])} before, "
         f"{_pct(test['after']['ece'])} after** (negative log-likelihood "
@@ -188,7 +189,8 @@ def write_model_card(models_dir: Path) -> Path:
         *_face_report(
             "Close-ups: the leak-free test split",
             test,
-            f"ROC AUC {test['roc_auc']:.4f} (with_mask against the others)",
+            "Classifier on the close-up test images (each image is one face)",
+            f"; ROC AUC {test['roc_auc']:.4f} (with_mask against the others)",
         ),
     ]
     if metrics.get("test_scenes"):

@@ -148,6 +148,10 @@ def ship_best(runs_dir: Path, out_dir: Path, scenes: Path | None = None) -> str:
         "val_scenes": m.get("val_scenes"),
         "val_all": m.get("val_all"),
         "scenes_dev_crops": crops.get(best),
+        # Every scenario on scenes-dev (ROC points left out): by-size charts per scenario.
+        "scenes_dev_crops_by_scenario": {
+            name: {k: v for k, v in r.items() if k != "roc_curve"} for name, r in crops.items()
+        },
         "calibration": m.get("calibration"),
     }
     (out_dir / METRICS_NAME).write_text(json.dumps(summary, indent=1) + "\n")
