@@ -134,3 +134,15 @@ def test_yunet_by_name_tries_the_download_and_explains_failure(tmp_path, monkeyp
     assert asked == [config.YUNET_URL]
     assert "could not be downloaded" in err and "--yunet-model" in err
     assert main(["predict", str(image)]) == 0  # Haar keeps working
+
+
+@needs_shared
+@needs_model
+def test_evaluate_scenes_on_one_part_of_the_split(capsys):
+    split = str(config.MODELS_DIR / "split.json")
+    dev = config.scenes_dir()  # held out: none of its photos is in any part
+    assert (
+        main(["evaluate-scenes", str(dev / "images"), str(dev / "annotations"), "--split", split])
+        == 1
+    )
+    assert "none is in the test part" in capsys.readouterr().err

@@ -34,17 +34,6 @@ class FeatureSet:
     items: list[FaceItem]
     report: LoadReport
 
-    def subset(self, keep: np.ndarray) -> FeatureSet:
-        """The faces where `keep` (a boolean mask) is true."""
-        rows = np.flatnonzero(keep)
-        return FeatureSet(
-            self.features[:, rows],
-            self.labels[rows],
-            self.sizes[rows],
-            [self.items[i] for i in rows],
-            self.report,
-        )
-
 
 def _cache_key(items: Sequence[FaceItem], tag: str) -> str:
     digest = hashlib.sha1(tag.encode())
