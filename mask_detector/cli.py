@@ -361,11 +361,15 @@ def cmd_split(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .data.split import Split
+    from .data.split import Split, source_path
     from .training.scenario import load_scenario, scenario_names
     from .training.train import train_scenario
 
     split = Split.load(args.split)
+    closeups = split.sources.get("closeups")
+    data_dir = args.data_dir or (
+        source_path(closeups) if isinstance(closeups, str) else config.training_data_dir()
+    )
     names = scenario_names() if args.scenario == "all" else [args.scenario]
     for name in names:
         scenario = load_scenario(name)
@@ -373,13 +377,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             scenario = scenario.shrunk(args.epochs, args.views or scenario.views)
         print(f"== scenario {scenario.name}: {scenario.description}", flush=True)
         train_scenario(
-            args.data_dir,
+            data_dir,
             split,
             scenario,
             args.backbone_weights,
             args.runs_dir,
             args.limit,
             log=lambda m: print(m, flush=True),
+            scenes_dir=args.scenes,
+            yunet_model=args.yunet_model,
         )
     return 0
 
@@ -497,7 +503,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_split)
 
     p = sub.add_parser("train", help="train a scenario (or all) on a saved split")
-    p.add_argument("data_dir", metavar="DATA_DIR")
+    p.add_argument(
+        "data_dir",
+        metavar="DATA_DIR",
+        nargs="?",
+        help="the close-up images (default: the split's source, ../shared/datasets/face-mask)",
+    )
+    p.add_argument("--scenes", metavar="DIR", help="the scene photos (default: the split's source)")
+    p.add_argument("--yunet-model", metavar="PATH", help="YuNet ONNX file for yunet_faces")
     p.add_argument("--scenario", required=True, help="a scenario name, a JSON path, or 'all'")
     p.add_argument("--split", default=str(config.MODELS_DIR / config.SPLIT_NAME))
     p.add_argument(

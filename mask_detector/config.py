@@ -67,7 +67,10 @@ SCENARIOS_DIR = PACKAGE_DIR / "training" / "scenarios"
 KERAS_MODEL_NAME = "mask_detector.keras"
 TFLITE_MODEL_NAME = "mask_detector.tflite"
 METRICS_NAME = "metrics.json"
+#: The pipeline on scene photos (`evaluate-scenes --save`), keyed by face detector: on
+#: scenes-dev, and on the test photos of the scenes-ilc split.
 SCENES_NAME = "scenes.json"
+SCENES_TEST_NAME = "scenes_test.json"
 SPLIT_NAME = "split.json"
 MODEL_CARD_NAME = "MODEL_CARD.md"
 #: A trained scenario's Keras model, beside its METRICS_NAME in the scenario's own folder.

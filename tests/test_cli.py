@@ -226,3 +226,15 @@ def test_video_missing_file_and_folder_output(clip, tmp_path, capsys):
     assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'none.mp4'}: not a video file")
     assert main(["video", str(clip), "--out", str(tmp_path)]) == 1
     assert "is a folder" in capsys.readouterr().err
+
+
+@needs_shared
+@needs_model
+def test_evaluate_scenes_on_one_part_of_the_split(capsys):
+    split = str(config.MODELS_DIR / config.SPLIT_NAME)
+    dev = config.scenes_dir()  # held out: none of its photos is in any part
+    assert (
+        main(["evaluate-scenes", str(dev / "images"), str(dev / "annotations"), "--split", split])
+        == 1
+    )
+    assert "none is in the test part" in capsys.readouterr().err

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .. import config
 from ..config import LABELS, METRICS_NAME, SCENES_NAME, display_name
 from ..evaluation.figures import pct
+from ..evaluation.metrics import macro
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +60,6 @@ def load_reports(models_dir: Path | None = None) -> Reports:
     return Reports(
         load_json(models_dir / METRICS_NAME), scenarios, load_json(models_dir / SCENES_NAME)
     )
-
-
-def macro(report: dict[str, Any], key: str) -> float:
-    """Mean over classes of a per-class figure (precision, recall or f1), of the classes that
-    have it (a class with no test faces has no recall)."""
-    values = [c[key] for c in report["per_class"].values() if c[key] is not None]
-    return float(np.mean(values))
 
 
 def headline_rows(report: dict[str, Any]) -> list[dict[str, Any]]:

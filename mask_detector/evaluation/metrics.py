@@ -74,6 +74,13 @@ def classification_report(
     return report
 
 
+def macro(report: Mapping[str, Any], key: str) -> float:
+    """Mean over classes of a per-class figure (precision, recall or f1), each class counting
+    the same; a class the data set lacks (its figure is None) is left out, NaN if all are."""
+    values = [c[key] for c in report["per_class"].values() if c[key] is not None]
+    return float(np.mean(values)) if values else float("nan")
+
+
 def recalls_text(report: Mapping[str, Any], digits: int = 2) -> str:
     """The recall of every class with faces in the report, in its order: with_mask recall
     99.69%, without_mask ..."""
