@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -14,10 +15,18 @@ from streamlit.testing.v1 import AppTest
 
 from helpers import FixedClassifier, encode, make_zip, needs_model, small_video
 from mask_detector import config
-from mask_detector.app.reports import load_reports
+from mask_detector.app.reports import (
+    SCENE_TEST,
+    SCENES_DEV,
+    by_size_series,
+    load_reports,
+    shipped_reports,
+)
 from mask_detector.app.results import GENERIC_ERROR, process_upload, results_csv, results_json
+from mask_detector.config import display_name
 from mask_detector.detectors import make_detector
 from mask_detector.evaluation.figures import pct
+from mask_detector.evaluation.metrics import macro
 from mask_detector.pipeline import MaskDetector
 
 APP = str(config.REPO_ROOT / "app.py")
@@ -139,11 +148,29 @@ def test_navigation_url_paths(monkeypatch):
 def test_home_shows_training_figures():
     summary = json.loads(METRICS.read_text())
     at = open_page()
+    check_home(at, summary)
+
+
+def check_home(at: AppTest, summary: dict) -> None:
+    """The home page quotes the shipped model's figures on each data set it was measured on."""
     text = texts(at)
     assert summary["shipped_scenario"] in text
-    assert f"Test accuracy {pct(summary['test']['accuracy'])}" in text
-    for label, c in summary["test"]["per_class"].items():
-        assert f"{config.DISPLAY_NAMES[label]} {pct(c['recall'])}" in text
+    metrics = [f"{m.label} {m.value}" for m in at.metric]
+    named = shipped_reports(summary)
+    assert [s.value for s in at.subheader][: len(named)] == [n[0].upper() + n[1:] for n in named]
+    expected = []
+    for report in named.values():
+        expected.append(f"Accuracy {pct(report['accuracy'])}")
+        expected += [
+            f"Recall, {config.DISPLAY_NAMES[label]} {pct(c['recall'])}"
+            for label, c in report["per_class"].items()
+            if c["recall"] is not None
+        ]
+    assert metrics == expected
+    calib = (summary.get("calibration") or {}).get("test_scenes")
+    if calib:
+        ece = f"{pct(calib['before']['ece'])} before temperature scaling, "
+        assert ece + f"{pct(calib['after']['ece'])} after" in text
     split = at.dataframe[0].value
     assert split["total"].tolist() == [sum(s.values()) for s in summary["split_sizes"].values()]
 
@@ -163,28 +190,171 @@ def test_pages_without_training_results(tmp_path, monkeypatch):
 
 @needs_metrics
 def test_metrics_page_renders_every_scenario():
-    reports = load_reports()
     at = open_page("app_pages/metrics.py")
-    assert [t.label for t in at.tabs] == list(reports.scenarios)
+    check_metrics_page(at, load_reports())
+
+
+def check_metrics_page(at: AppTest, reports) -> None:
+    """Every table and chart of the metrics page shows what models/*.json hold."""
+    assert [t.label for t in at.tabs] == [*shipped_reports(reports.summary), *reports.scenarios]
     table = at.dataframe[0].value
+    assert len(table) == len(reports.scenarios)
     for name, m in reports.scenarios.items():
         row = table[table["scenario"].str.startswith(name)].iloc[0]
         assert row["accuracy"] == pct(m["test"]["accuracy"])
-    shipped_rows = {r["scenario"]: r for r in reports.summary["comparison"]}
-    for name, r in shipped_rows.items():
-        row = table[table["scenario"].str.startswith(name)].iloc[0]
-        assert row["scene faces: No-mask recall"] == pct(r["scene_crop_without_mask_recall"])
+        assert row["recall"] == pct(macro(m["test"], "recall"))
     assert f"{reports.shipped} (shipped)" in table["scenario"].tolist()
+    # Faces in real photos: the comparison rows `ship` wrote, one per scenario.
+    scenes = at.dataframe[1].value
+    comparison = reports.summary["comparison"]
+    assert scenes["scenario"].str.removesuffix(" (shipped)").tolist() == [
+        r["scenario"] for r in comparison
+    ]
+    no_mask, worn = display_name("without_mask"), display_name("mask_worn_incorrectly")
+    for r, (_, row) in zip(comparison, scenes.iterrows(), strict=True):
+        assert row[f"{SCENE_TEST}: accuracy"] == pct(r.get("scenes_test_accuracy"))
+        assert row[f"{SCENE_TEST}: {no_mask} recall"] == pct(
+            r.get("scenes_test_without_mask_recall")
+        )
+        assert row[f"{SCENE_TEST}: {worn} recall"] == pct(
+            r.get("scenes_test_mask_worn_incorrectly_recall")
+        )
+        assert row[f"{SCENE_TEST} < 32 px: accuracy"] == pct(r.get("scenes_test_under32_accuracy"))
+        assert row[f"{SCENE_TEST} >= 32 px: {no_mask} recall"] == pct(
+            r.get("scenes_test_32up_without_mask_recall")
+        )
+        assert row[f"{SCENES_DEV}: {no_mask} recall"] == pct(
+            r.get("scene_crop_without_mask_recall")
+        )
+        assert (
+            row["ECE before -> after"] == f"{pct(r.get('ece_before'))} -> {pct(r.get('ece_after'))}"
+        )
     text = texts(at)
+    # The shipped model: one confusion matrix (and by-size table) per data set measured.
+    for name, report in shipped_reports(reports.summary).items():
+        assert f"Accuracy **{pct(report['accuracy'])}** on {report['n']} {name}" in text
+    calib = reports.summary.get("calibration")
+    if calib and calib.get("test_scenes"):
+        before, after = calib["test_scenes"]["before"], calib["test_scenes"]["after"]
+        assert f"**{pct(before['ece'])} before, {pct(after['ece'])} after**" in text
+        eces = next(d.value for d in at.dataframe if "ECE before" in d.value.columns)
+        assert eces["ECE after"].tolist() == [
+            pct(p["after"]["ece"]) for p in calib.values() if isinstance(p, dict) and "after" in p
+        ]
     for m in reports.scenarios.values():
         assert f"Test accuracy **{pct(m['test']['accuracy'])}**" in text
-    assert len(at.get("image")) == 1 + 2 * len(reports.scenarios)  # ROC, matrices, curves
+    charts = (
+        1  # ROC
+        + len(shipped_reports(reports.summary))  # confusion matrices of the shipped model
+        + bool(calib)  # reliability diagram
+        + sum(bool(by_size_series(reports, n)) for n in reports.scenarios)  # by size
+        + len(reports.scenarios)  # confusion
+        + sum(bool(m.get("history")) for m in reports.scenarios.values())  # curves
+    )
+    assert len(at.get("image")) == charts
     if reports.scenes:  # detectors measured on scene photos: one row each
-        scenes = at.dataframe[-1].value
-        assert scenes["detector"].tolist() == list(reports.scenes)
-        assert scenes["recall"].tolist() == [pct(r["recall"]) for r in reports.scenes.values()]
+        detectors = at.dataframe[-1].value
+        assert detectors["detector"].tolist() == list(reports.scenes)
+        assert detectors["recall"].tolist() == [pct(r["recall"]) for r in reports.scenes.values()]
     else:
         assert "Not measured yet" in at.info[0].value
+
+
+def fake_models(root: Path) -> Path:
+    """A minimal models/ folder in the shapes training and `ship` write: one scenario, reports
+    of a few faces made by the library's own functions."""
+    from mask_detector.evaluation.calibration import calibration_report
+    from mask_detector.evaluation.metrics import classification_report
+
+    rng = np.random.default_rng(0)
+
+    def report(n: int, classes: int) -> dict:
+        labels = np.arange(n) % classes
+        probs = rng.dirichlet(np.ones(len(config.LABELS)), n)
+        probs[np.arange(n), labels] += 1.0  # mostly right
+        return classification_report(
+            labels, probs / probs.sum(1, keepdims=True), 12 + 9 * np.arange(n)
+        )
+
+    test, scenes = report(12, 2), report(9, 3)
+    calib_probs = rng.dirichlet(np.ones(len(config.LABELS)) * 0.3, 9)
+    calibration = {
+        "temperature": 1.5,
+        "fitted_on": "val_scenes",
+        "test_scenes": calibration_report(1.5, calib_probs, np.arange(9) % 3),
+    }
+    scenario = {
+        "scenario": {"name": "tiny", "description": "a fake scenario"},
+        "history": {"head": {"loss": [0.5, 0.4], "accuracy": [0.7, 0.8], "val_loss": [0.6, 0.5]}},
+        "val": test,
+        "test": test,
+        "test_scenes": scenes,
+        "calibration": calibration,
+        "train_seconds": 1.0,
+    }
+    comparison = {
+        "scenario": "tiny",
+        "image_size": 224,
+        "val_macro_recall": 0.5,
+        "scenes_test_accuracy": scenes["accuracy"],
+        "scenes_test_without_mask_recall": 0.25,
+        "ece_before": 0.1,
+        "ece_after": 0.05,
+        "temperature": 1.5,
+    }
+    summary = {
+        "shipped_scenario": "tiny",
+        "selected_by": "a fake rule",
+        "split_sizes": {"test": {"with_mask": 6, "without_mask": 6}},
+        "comparison": [comparison],
+        "test": test,
+        "test_scenes": scenes,
+        "scenes_dev_crops_by_scenario": {"tiny": scenes},
+        "calibration": calibration,
+    }
+    (root / "scenarios" / "tiny").mkdir(parents=True)
+    (root / "scenarios" / "tiny" / config.METRICS_NAME).write_text(json.dumps(scenario))
+    (root / config.METRICS_NAME).write_text(json.dumps(summary))
+    return root
+
+
+def test_report_rows_for_the_pages(tmp_path):
+    from mask_detector.app.reports import by_size_rows, calibration_rows, trained_on
+
+    reports = load_reports(fake_models(tmp_path))
+    rows = reports.scenarios["tiny"]["test_scenes"]["by_size"]
+    table = by_size_rows(rows)
+    assert [r["face px"] for r in table] == [*(r["bucket"] for r in rows), "<32", ">=32"]
+    assert table[-2]["faces"] + table[-1]["faces"] == sum(r["n"] for r in rows) == 9
+    no_mask = table[-1][f"{display_name('without_mask')} recall"]
+    assert no_mask.endswith(f" of {sum(r['support']['without_mask'] for r in rows[3:])}")
+    (calib,) = calibration_rows(reports.summary["calibration"])
+    part = reports.summary["calibration"]["test_scenes"]
+    assert calib["faces"] == "scene test faces" and calib["n"] == 9
+    assert (calib["ECE before"], calib["ECE after"]) == (
+        pct(part["before"]["ece"]),
+        pct(part["after"]["ece"]),
+    )
+    assert trained_on(reports) == "close-up face images"  # the fake recipe has no scene faces
+    reports.scenarios["tiny"]["scenario"]["scene_faces"] = True
+    assert "faces cut from real photos" in trained_on(reports)
+
+
+def test_metrics_and_home_pages_from_a_minimal_fake(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "MODELS_DIR", fake_models(tmp_path))
+    reports = load_reports(tmp_path)
+    assert reports.shipped == "tiny" and list(by_size_series(reports, "tiny")) == [
+        SCENE_TEST,
+        SCENES_DEV,
+    ]
+    at = open_page()
+    check_home(at, reports.summary)
+    at.switch_page("app_pages/metrics.py").run()
+    assert not at.exception
+    check_metrics_page(at, reports)
+    scenes = at.dataframe[1].value  # figures a comparison row lacks read "n/a"
+    assert scenes[f"{SCENES_DEV}: accuracy"].tolist() == ["n/a"]
+    assert scenes["ECE before -> after"].tolist() == ["10.0% -> 5.0%"]
 
 
 def test_metrics_page_scene_results(tmp_path, monkeypatch):

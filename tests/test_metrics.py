@@ -13,7 +13,12 @@ from mask_detector.evaluation.by_size import (
     merge_rows,
     split_at,
 )
-from mask_detector.evaluation.metrics import classification_report, recalls_text, summary_line
+from mask_detector.evaluation.metrics import (
+    classification_report,
+    macro,
+    recalls_text,
+    summary_line,
+)
 
 
 def probs_for(predicted: list[int]) -> np.ndarray:
@@ -66,6 +71,11 @@ def test_two_class_data_scored_by_a_three_class_model():
     assert recalls_text(r) == "with_mask recall 50.00%, without_mask recall 50.00%"
     none_called = classification_report(y, probs_for([0, 0, 1, 1]))
     assert none_called["per_class"]["mask_worn_incorrectly"]["precision"] is None
+    # Macro averages are over the classes the data has: the third class's precision of 0 (the
+    # faces wrongly given it) is not a class's figure here.
+    assert macro(r, "precision") == pytest.approx((1.0 + 1.0) / 2)
+    assert macro(r, "recall") == 0.5
+    assert np.isnan(macro({"per_class": {"a": {"recall": None, "support": 0}}}, "recall"))
 
 
 def test_single_class_has_no_auc():

@@ -76,8 +76,9 @@ def classification_report(
 
 def macro(report: Mapping[str, Any], key: str) -> float:
     """Mean over classes of a per-class figure (precision, recall or f1), each class counting
-    the same; a class the data set lacks (its figure is None) is left out, NaN if all are."""
-    values = [c[key] for c in report["per_class"].values() if c[key] is not None]
+    the same, over the classes the data set has (on close-ups without a third class, that
+    class's precision only counts the faces wrongly given it); NaN if there are none."""
+    values = [c[key] for c in report["per_class"].values() if c["support"] and c[key] is not None]
     return float(np.mean(values)) if values else float("nan")
 
 
