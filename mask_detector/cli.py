@@ -278,7 +278,7 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
     only = None
     if args.split:
         split = Split.load(args.split)
-        only = [Path(xml).name for _, xml in split.photos[args.part]]
+        only = split.annotation_names(args.part)
         if not only:
             raise MaskDetectorError(f"{args.split} holds no scene photos in its {args.part} part")
     pipeline = _pipeline_for(args)

@@ -7,6 +7,7 @@ from mask_detector.config import LABELS
 from mask_detector.evaluation.by_size import (
     SIZE_EDGES,
     bucket_names,
+    bucket_of,
     by_size,
     by_size_table,
     face_size,
@@ -89,6 +90,7 @@ def test_size_buckets_and_their_edges():
     sizes = [5, 15.9, 16, 23, 24, 31, 32, 47, 48, 95, 96, 500]
     rows = by_size([0] * 12, [0] * 12, sizes)
     assert [r["n"] for r in rows] == [2, 2, 2, 2, 2, 2]
+    assert bucket_of(sizes).tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]  # edges go up
     assert (rows[0]["min_px"], rows[0]["max_px"]) == (None, 16)
     assert (rows[-1]["min_px"], rows[-1]["max_px"]) == (96, None)
 

@@ -30,6 +30,11 @@ def face_size(box: Sequence[float]) -> int:
     return round(max(float(box[2]), float(box[3])))
 
 
+def bucket_of(sizes: Sequence[float] | np.ndarray, edges: Sequence[int] = SIZE_EDGES) -> np.ndarray:
+    """Each face's bucket, an index into `bucket_names(edges)` (a size on an edge goes up)."""
+    return np.searchsorted(np.asarray(edges, float), np.asarray(sizes, float), side="right")
+
+
 def _row(
     name: str,
     lo: int | None,
@@ -76,8 +81,7 @@ def by_size(
     """One row per bucket (empty ones too): n, correct, accuracy, per-class support, right and
     recall, and accuracy_two_labels. Counts are kept so rows merge exactly (`merge_rows`)."""
     t, p = np.asarray(y_true, int), np.asarray(y_pred, int)
-    s = np.asarray(sizes, float)
-    index = np.searchsorted(np.asarray(edges, float), s, side="right")
+    index = bucket_of(sizes, edges)
     bounds = [None, *edges, None]
     return [
         _count(name, bounds[k], bounds[k + 1], t[index == k], p[index == k])

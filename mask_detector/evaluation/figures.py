@@ -223,15 +223,18 @@ def class_balance_figure(counts: Mapping[str, int], title: str = "") -> Figure:
     return fig
 
 
-def size_histogram(sizes: Mapping[str, Sequence[float]], title: str = "image sizes") -> Figure:
-    """Distribution of image sizes (e.g. the longer side, in pixels) per class, log-spaced."""
+def size_histogram(
+    sizes: Mapping[str, Sequence[float]], title: str = "image sizes", counted: str = "images"
+) -> Figure:
+    """Distribution of sizes (the longer side, in pixels) per class, log-spaced, of images or
+    of face boxes (`counted` names them)."""
     fig = _figure(6, 2.6)
     ax = fig.subplots()
     values = [v for vs in sizes.values() for v in vs if v > 0]
     bins = np.geomspace(max(1, min(values, default=1)), max(values, default=2) + 1, 40).tolist()
     for label, vs in sizes.items():
         ax.hist(vs, bins=bins, alpha=0.6, color=label_colour(label), label=display_name(label))
-    ax.set(xlabel="long side (pixels)", ylabel="images", title=title, xscale="log")
+    ax.set(xlabel="long side (pixels)", ylabel=counted, title=title, xscale="log")
     ax.legend()
     return fig
 
