@@ -12,7 +12,7 @@ LOCK_FLAGS ?=
 COMPILE := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 \
 	--custom-compile-command "make lock" $(LOCK_FLAGS)
 
-.PHONY: app test lint benchmark lock
+.PHONY: app test lint benchmark lock ray
 
 $(VENV)/.runtime: requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+
+# The optional Ray engine (`predict --engine ray`), at the development lock's versions.
+ray: $(VENV)/.runtime
+	$(PY) -m pip install -q -r requirements-ray.txt -c requirements-dev.lock
 
 benchmark: $(VENV)/.dev
 	$(PY) -m mask_detector benchmark

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,16 +110,29 @@ class Server:
     def log_tail(self, chars: int = 4000) -> str:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far, all its threads, user + system (Linux:
+        /proc/PID/stat fields 14 and 15, in clock ticks)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+#: The app's ICE settings in the benchmarks and tests: none at all, WebRTC on 127.0.0.1 only.
+LOOPBACK_ICE = {"MASK_DETECTOR_TEST_LOOPBACK_ICE": "1", "MASK_DETECTOR_ICE_SERVERS": "[]"}
+
 
 @contextlib.contextmanager
-def app_server(workdir: Path, timeout: float = 90.0) -> Iterator[Server]:
-    """`streamlit run app.py` on a free 127.0.0.1 port with loopback-only ICE; always stopped."""
+def app_server(
+    workdir: Path, timeout: float = 90.0, ice: Mapping[str, str] = LOOPBACK_ICE
+) -> Iterator[Server]:
+    """`streamlit run app.py` on a free 127.0.0.1 port with the ICE settings `ice` (environment
+    variables; default: loopback-only, no STUN/TURN); always stopped."""
     port = free_port()
     log = workdir / "streamlit.log"
     env = {
-        **os.environ,
-        "MASK_DETECTOR_TEST_LOOPBACK_ICE": "1",
-        "MASK_DETECTOR_ICE_SERVERS": "[]",
+        **{k: v for k, v in os.environ.items() if not k.startswith("MASK_DETECTOR_ICE")},
+        "MASK_DETECTOR_TEST_LOOPBACK_ICE": "",
+        **ice,
         "PYTHONUNBUFFERED": "1",
     }
     cmd = [
@@ -157,15 +170,75 @@ def app_server(workdir: Path, timeout: float = 90.0) -> Iterator[Server]:
             proc.wait()
 
 
+# --- a TURN server -------------------------------------------------------------------------------
+
+TURNSERVER = Path("/usr/bin/turnserver")
+
+
+@dataclass
+class TurnServer:
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+@contextlib.contextmanager
+def turn_server(
+    workdir: Path, port: int, username: str, password: str, timeout: float = 20.0
+) -> Iterator[TurnServer]:
+    """Debian's coturn on 127.0.0.1:`port` (UDP and TCP), long-term credentials
+    `username`/`password`, relaying between loopback addresses only; always stopped."""
+    log = workdir / "turnserver.log"
+    binary = shutil.which("turnserver") or str(TURNSERVER)
+    cmd = [
+        binary, "-n",  # no configuration file: everything is on this line
+        "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", f"--listening-port={port}",
+        "--lt-cred-mech", f"--user={username}:{password}", "--realm=mask-detector.test",
+        "--allow-loopback-peers",  # both ends of the relay are on 127.0.0.1 here
+        "--no-tls", "--no-dtls", "--no-cli", "--no-software-attribute", "--fingerprint",
+        "--verbose", "--simple-log", f"--log-file={log}",
+        f"--pidfile={workdir / 'turnserver.pid'}",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    server = TurnServer(proc, port, log)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"turnserver exited ({proc.returncode}):\n{server.log_text()}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"turnserver did not start:\n{server.log_text()}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def turn_available() -> bool:
+    return bool(shutil.which("turnserver")) or TURNSERVER.exists()
+
+
 # --- the browser ---------------------------------------------------------------------------------
 
 
-def chromium_args(clip: Path) -> list[str]:
-    """A fake camera playing `clip`, auto-granted; loopback WebRTC; nothing phoning home."""
+def chromium_args(clip: Path | None) -> list[str]:
+    """A fake camera playing `clip` (Chromium's own test pattern when None), auto-granted;
+    loopback WebRTC; nothing phoning home."""
+    camera = [f"--use-file-for-fake-video-capture={clip}"] if clip else []
     return [
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={clip}",
+        *camera,
         "--allow-loopback-in-peer-connection",
         "--disable-features=WebRtcHideLocalIpsWithMdns",
         "--headless",
@@ -180,7 +253,7 @@ def chromium_args(clip: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def browser_page(clip: Path, workdir: Path) -> Iterator[Any]:
+def browser_page(clip: Path | None, workdir: Path) -> Iterator[Any]:
     """A Playwright page in Debian's Chromium with a fresh profile; closed afterwards."""
     from playwright.sync_api import sync_playwright
 
@@ -254,6 +327,62 @@ def read_live_text(page: Any, at_ms: float = 0.0) -> LiveText:
         if m := FIRST_RE.search(caption):
             out.first_s = float(m[1])
     return out
+
+
+def sidebar_menu(page: Any) -> list[str]:
+    """The page names in the sidebar's navigation menu, top to bottom (a material icon is text
+    too, its ligature name on a line before the page name: only the last line is kept)."""
+    links = page.locator('[data-testid="stSidebarNav"] [data-testid="stSidebarNavLink"]')
+    links.first.wait_for(timeout=30_000)
+    return [text.strip().splitlines()[-1] for text in links.all_inner_texts()]
+
+
+#: An init script for every frame: records each RTCPeerConnection made, so a test can read the
+#: connection's statistics (which path the media takes) from outside the component.
+RECORD_PEER_CONNECTIONS = """
+(() => {
+  const Native = window.RTCPeerConnection;
+  if (!Native || Native.recorded) return;
+  window.peerConnections = [];
+  function Recorded(...args) {
+    const pc = new Native(...args);
+    window.peerConnections.push(pc);
+    return pc;
+  }
+  Recorded.prototype = Native.prototype;
+  Object.setPrototypeOf(Recorded, Native);
+  Recorded.recorded = true;
+  window.RTCPeerConnection = Recorded;
+})();
+"""
+
+#: For each recorded connection: the browser's transport policy, its ICE state and the candidate
+#: types ("host", "srflx", "relay") of the pair carrying the media.
+_ICE_PATHS = """
+async () => Promise.all((window.peerConnections || []).map(async (pc) => {
+  const stats = await pc.getStats();
+  const byId = {};
+  stats.forEach((r) => { byId[r.id] = r; });
+  let pair = null;
+  stats.forEach((r) => {
+    if (r.type === "transport" && r.selectedCandidatePairId) pair = byId[r.selectedCandidatePairId];
+  });
+  return {
+    policy: pc.getConfiguration().iceTransportPolicy,
+    state: pc.iceConnectionState,
+    local: pair ? byId[pair.localCandidateId].candidateType : null,
+    remote: pair ? byId[pair.remoteCandidateId].candidateType : null,
+    bytesSent: pair ? pair.bytesSent : 0,
+  };
+}))
+"""
+
+
+def ice_paths(page: Any) -> list[dict[str, Any]]:
+    """What `_ICE_PATHS` reads, from the WebRTC component's frame (the page needs
+    RECORD_PEER_CONNECTIONS added as an init script before it loads)."""
+    frames = [f for f in page.frames if "webrtc" in f.url]
+    return [path for frame in frames for path in frame.evaluate(_ICE_PATHS)]
 
 
 def component(page: Any) -> Any:

@@ -9,6 +9,11 @@ streams for --duration seconds, presses STOP, and prints:
 * processed frames per second (the page's figure, and frames counted over the whole run),
 * START click -> first processed frame shown on the page (the page refreshes once a second, so
   this is up to 1 s late) and the server's own connect -> first processed frame,
+* the app server's CPU time per processed frame: the CPU time of the whole server process (all
+  its threads: WebRTC, Streamlit, the frame processor) while streaming, over the frames processed
+  meanwhile; and where it goes: the /live frame processor replayed here, in this process, on the
+  same clip at 15 fps (detector, classifier, the rest: tracking, drawing, conversions), the
+  difference being WebRTC (VP8 decoding and encoding) and Streamlit,
 * the app server's resident memory (RSS) after the run.
 
 Everything stays on 127.0.0.1: no STUN/TURN (MASK_DETECTOR_TEST_LOOPBACK_ICE=1), and by default
@@ -59,6 +64,10 @@ class Result:
     fps_page_median: float
     start_to_first_frame_s: float
     server_connect_to_first_frame_s: float | None
+    #: Server process CPU time per processed frame while streaming, in ms.
+    server_cpu_ms_per_frame: float
+    #: Of which the frame processor (in-process replay): total, detector, classifier, the rest.
+    processor_cpu_ms: dict[str, float]
     server_rss_before_mib: float
     server_rss_mib: float
     #: Server RSS once a second while streaming (flat = no leak per frame).
@@ -79,12 +88,14 @@ def run(duration: float, workdir: Path) -> Result:
         samples = [first]
         rss_trace = [round(server.rss_mib(), 1)]
         start_frames = first.frames or 0
+        cpu_start = server.cpu_seconds()
         t_first = time.monotonic()
         while time.monotonic() - t_first < duration:
             page.wait_for_timeout(1000)
             samples.append(read_live_text(page, (time.monotonic() - t0) * 1000))
             rss_trace.append(round(server.rss_mib(), 1))
         last = samples[-1]
+        cpu = server.cpu_seconds() - cpu_start
         elapsed = time.monotonic() - t_first
         click(page, "STOP")
         page.get_by_text(STOPPED_RE).wait_for(timeout=30_000)
@@ -100,6 +111,9 @@ def run(duration: float, workdir: Path) -> Result:
         fps_overall=round((frames - start_frames) / ((last.at_ms - first.at_ms) / 1000), 2),
         fps_page_median=fps_values[len(fps_values) // 2] if fps_values else 0.0,
         start_to_first_frame_s=round(first.at_ms / 1000, 2),
+        # CPU over the frames counted between the same two page readings.
+        server_cpu_ms_per_frame=round(cpu * 1000 / max(1, frames - start_frames), 1),
+        processor_cpu_ms=processor_cpu(),
         server_connect_to_first_frame_s=first.first_s,
         server_rss_before_mib=round(rss_before, 1),
         server_rss_mib=round(rss, 1),
@@ -108,6 +122,52 @@ def run(duration: float, workdir: Path) -> Result:
         in_netns=bool(os.environ.get(ENV_IN_NETNS)),
         samples=[asdict(s) for s in samples],
     )
+
+
+def processor_cpu(seconds: float = 20.0) -> dict[str, float]:
+    """CPU ms per frame of the /live frame processor, replayed in this process on the clip's
+    frames at CLIP_FPS with the app's default settings: total, detector, classifier, the rest."""
+    import av
+
+    from mask_detector.app.live import LiveProcessor
+    from mask_detector.app.state import Settings
+    from mask_detector.pipeline import MaskDetector
+
+    settings = Settings()
+    pipeline = MaskDetector.load(
+        detector_name=settings.detector_name,
+        min_confidence=settings.min_confidence,
+        min_face=settings.min_face,
+    )
+    spent = {"detector": 0.0, "classifier": 0.0}
+    detect, classify = pipeline.detector.detect, pipeline.classifier.classify
+
+    def timed(part: str, call: Any) -> Any:
+        def run(*args: Any) -> Any:
+            start = time.process_time()
+            try:
+                return call(*args)
+            finally:
+                spent[part] += time.process_time() - start
+
+        return run
+
+    pipeline.detector.detect = timed("detector", detect)  # type: ignore[method-assign]
+    pipeline.classifier.classify = timed("classifier", classify)  # type: ignore[method-assign]
+    # What aiortc hands the processor: decoded I420 frames.
+    frames = [
+        av.VideoFrame.from_ndarray(f, format="bgr24").reformat(format="yuv420p")
+        for f in clip_frames(seconds)
+    ]
+    processor = LiveProcessor(pipeline)
+    start = time.process_time()
+    for frame in frames:
+        began = time.perf_counter()
+        processor.recv(frame)
+        time.sleep(max(0.0, 1 / CLIP_FPS - (time.perf_counter() - began)))
+    total = time.process_time() - start
+    per_frame = {"total": total, **spent, "rest": total - sum(spent.values())}
+    return {k: round(v * 1000 / len(frames), 1) for k, v in per_frame.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,6 +196,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"START -> first processed frame on the page: {result.start_to_first_frame_s} s")
     print(f"server connect -> first processed frame: {result.server_connect_to_first_frame_s} s")
     print(f"faces reported: {result.faces_seen}")
+    print(f"app server CPU per processed frame: {result.server_cpu_ms_per_frame} ms")
+    parts = result.processor_cpu_ms
+    print(
+        f"  of which the frame processor (replayed in-process): {parts['total']} ms "
+        f"(detector {parts['detector']}, classifier {parts['classifier']}, tracking, drawing "
+        f"and conversions {parts['rest']}); WebRTC and Streamlit: the remaining "
+        f"{result.server_cpu_ms_per_frame - parts['total']:.1f} ms"
+    )
     print(
         f"app server RSS: {result.server_rss_before_mib} MiB before START, "
         f"{result.server_rss_mib} MiB after the run"

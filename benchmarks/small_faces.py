@@ -8,6 +8,7 @@ photos, for the final figures only.
     .venv/bin/python benchmarks/small_faces.py settings               # every setting, dev + val
     .venv/bin/python benchmarks/small_faces.py settings yunet haar --parts dev val test
     .venv/bin/python benchmarks/small_faces.py judge                  # -> config.MIN_JUDGED_FACE
+    .venv/bin/python benchmarks/small_faces.py judge --edges 10 12 14 16 24 32 48 96
     .venv/bin/python benchmarks/small_faces.py speed                  # 640x480 photos, ms
 """
 
@@ -224,7 +225,8 @@ def cmd_judge(args: argparse.Namespace) -> None:
             given += probs.argmax(axis=1).tolist()
         truth += [faces.labels[i] for i in keep]
         sizes += [faces.sizes[i] for i in keep]
-    rows = by_size(truth, given, sizes)
+    edges = args.edges or SIZE_EDGES
+    rows = by_size(truth, given, sizes, edges)
     print(
         f"classifier on {len(truth)} annotated with/without-mask faces of {', '.join(args.parts)}"
     )
@@ -238,12 +240,15 @@ def cmd_judge(args: argparse.Namespace) -> None:
             f"{pct(r['recall']['without_mask'])} |"
         )
         if r["accuracy"] is not None and r["accuracy"] < JUDGE_ACCURACY:
-            judged_from = SIZE_EDGES[k] if k < len(SIZE_EDGES) else math.inf
-    below = merge_rows([r for r in rows if (r["max_px"] or math.inf) <= judged_from], "below")
+            judged_from = edges[k] if k < len(edges) else math.inf
+    lower = [r for r in rows if (r["max_px"] or math.inf) <= judged_from]
+    below = "no face below it"
+    if lower:
+        merged = merge_rows(lower, "below")
+        below = f"{merged['n']} faces below it, {pct(merged['accuracy'])} right"
     print(
         f"\nevery bucket from {judged_from} px on is at least {pct(JUDGE_ACCURACY)} right "
-        f"-> MIN_JUDGED_FACE = {judged_from} (config: {config.MIN_JUDGED_FACE}); "
-        f"{below['n']} faces below it, {pct(below['accuracy'])} right"
+        f"-> MIN_JUDGED_FACE = {judged_from} (config: {config.MIN_JUDGED_FACE}); {below}"
     )
 
 
@@ -308,6 +313,9 @@ def main() -> None:
     p.set_defaults(handler=cmd_settings)
     p = sub.add_parser("judge", help="classifier accuracy by face size -> MIN_JUDGED_FACE")
     p.add_argument("--parts", nargs="+", default=["dev", "val"], choices=("dev", "val", "test"))
+    p.add_argument(
+        "--edges", nargs="+", type=int, help="size buckets, px (default: the by-size buckets)"
+    )
     p.set_defaults(handler=cmd_judge)
     p = sub.add_parser("speed", help="ms per 640x480 photo, per setting")
     p.add_argument("names", nargs="*")

@@ -113,10 +113,11 @@ def bench_naive(keras_path: Path, frames: dict[int, np.ndarray], runs: int) -> d
     import keras
 
     model = keras.models.load_model(keras_path)
+    size = int(model.input_shape[1])
 
     def naive(detect: Callable[[np.ndarray], list[Box]], frame: np.ndarray) -> None:
         for crop in crop_faces(frame, detect(frame)):
-            model.predict(preprocess_faces([crop]), verbose=0)
+            model.predict(preprocess_faces([crop], size=size), verbose=0)
 
     detectors = {"haar": make_detector("haar").detect, "tutorial-haar": tutorial_haar()}
     return {

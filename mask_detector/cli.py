@@ -1,19 +1,25 @@
-"""`python -m mask_detector COMMAND`: predict, evaluate, evaluate-scenes, split, train, ship,
-benchmark. User errors print one line on stderr and exit 1; usage errors exit 2."""
+"""`python -m mask_detector COMMAND`: predict, video, evaluate, evaluate-scenes, split, train,
+ship, benchmark. User errors print one line on stderr and exit 1; usage errors exit 2.
+`predict` and `video` run on an engine of mask_detector.batch (local, or Ray)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import config
+from .batch import ENGINES
 from .errors import MaskDetectorError
 
 if TYPE_CHECKING:
+    from .batch.output import Sink
+    from .batch.work import Record
     from .pipeline import MaskDetector
 
 Handler = Callable[[argparse.Namespace], int]
@@ -74,91 +80,181 @@ def _setting_name(pipeline: MaskDetector) -> str:
     return name + (" (live path)" if live else "")
 
 
-def _pipeline_for(args: argparse.Namespace, min_confidence: float = 0.0) -> MaskDetector:
-    """The pipeline the options ask for; asking for YuNet by name may fetch its file once."""
-    from .pipeline import MaskDetector
-
-    return MaskDetector.load(
-        args.model,
-        args.detector_name,
-        args.yunet_model,
-        min_confidence,
-        download=args.detector_name == "yunet" and not args.yunet_model,
-        min_face=args.min_face,
-        small_faces=args.small_faces,
-        min_judged_face=args.min_judged_face,
+def _add_batch_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("many files: engine and output")
+    g.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="local: in this process (default); ray: a pool of workers on Ray, on a local "
+        "runtime or the cluster at --address (needs requirements-ray.txt)",
+    )
+    g.add_argument(
+        "--address",
+        help="the Ray cluster to run on (host:port, or 'auto' for the one this machine joined); "
+        "default: a local Ray runtime started for the run",
+    )
+    g.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="Ray workers, one CPU each (default: every CPU of the cluster)",
+    )
+    g.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write the results to FILE.jsonl (JSON lines) or FILE.parquet as they come, "
+        "instead of printing them",
     )
 
 
-def _iter_inputs(paths: Sequence[str]) -> Iterator[Path]:
-    """Files as given; folders expanded to their files, recursively, in sorted order.
+def _check_batch_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Usage errors (exit 2) in the engine and output options."""
+    if args.engine != "ray" and (args.address or args.workers):
+        parser.error("--address and --workers are options of --engine ray")
+    if args.workers is not None and args.workers < 1:
+        parser.error("--workers must be at least 1")
+    if args.output and args.json:
+        parser.error("--output writes the results to a file; leave out --json")
+    one_here = args.command == "video" and not _many(args.paths) and args.engine == "local"
+    if args.command == "video" and args.frames_jsonl and not one_here:
+        parser.error("--frames-jsonl works for one video file with the local engine")
 
-    A folder with no files is yielded itself, so the caller can say so.
-    """
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-            yield from files or [path]
-        else:
-            yield path
+
+def _pipeline_settings(args: argparse.Namespace, min_confidence: float = 0.0) -> dict[str, Any]:
+    """MaskDetector.load's arguments from the options: what every engine's workers load.
+    Asking for YuNet by name may fetch its file once."""
+    return {
+        "model": args.model,
+        "detector_name": args.detector_name,
+        "yunet_model": args.yunet_model,
+        "min_confidence": min_confidence,
+        "download": args.detector_name == "yunet" and not args.yunet_model,
+        "min_face": args.min_face,
+        "small_faces": args.small_faces,
+        "min_judged_face": args.min_judged_face,
+    }
 
 
-def _output_name(folder: Path, source: Path, written: set[Path]) -> Path:
-    """`<stem>_annotated.png`, numbered when two inputs share a stem (a.jpg and a.png)."""
-    name = folder / f"{source.stem}_annotated.png"
-    n = 1
-    while name in written:
-        n += 1
-        name = folder / f"{source.stem}_annotated_{n}.png"
-    written.add(name)
-    return name
+def predict_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings `predict`'s workers get (PhotoWorker's arguments), on any engine; the
+    throughput benchmark runs the engines with these, so it measures what `predict` runs."""
+    return {"pipeline": _pipeline_settings(args, args.min_confidence), "blur": args.blur}
+
+
+def _pipeline_for(args: argparse.Namespace, min_confidence: float = 0.0) -> MaskDetector:
+    """The pipeline the options ask for."""
+    from .pipeline import MaskDetector
+
+    return MaskDetector.load(**_pipeline_settings(args, min_confidence))
+
+
+def _sink(args: argparse.Namespace, what: str, lines: Callable[[Record], list[str]]) -> Sink:
+    """Where a batch command's records go: --output, else JSON or text on stdout. `video` on
+    one file prints its one JSON object, as it always did; on several, a list."""
+    from .batch.output import JsonSink, TextSink, open_output
+
+    if args.output:
+        return open_output(args.output, what)
+    if args.json:
+        single = args.command == "video" and not _many(args.paths)
+        return JsonSink(sys.stdout, single=single)
+    return TextSink(sys.stdout, lines)
+
+
+def _many(paths: Sequence[str]) -> bool:
+    """Several inputs, or a folder of them."""
+    return len(paths) > 1 or Path(paths[0]).is_dir()
+
+
+def _out_folder(out: str) -> None:
+    """Make the folder for annotated copies; MaskDetectorError when `out` is a file."""
+    if Path(out).exists() and not Path(out).is_dir():
+        raise MaskDetectorError(f"--out {out} is a file; give a folder")
+    Path(out).mkdir(parents=True, exist_ok=True)
+
+
+#: Seconds of work after which progress shows on stderr: short runs stay quiet.
+PROGRESS_AFTER_S = 2.0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    import cv2
+    from .batch.inputs import make_jobs
+    from .batch.output import photo_lines
+    from .batch.runner import make_engine, run_batch
+    from .batch.work import PhotoWorker
+    from .progress import after, progress_printer
 
-    from .imageio import read_image
-
-    pipeline = _pipeline_for(args, args.min_confidence)
-    failed = 0
-    results: list[dict[str, Any]] = []
-    written: set[Path] = set()
     if args.out:
-        if Path(args.out).exists() and not Path(args.out).is_dir():
-            print(f"error: --out {args.out} is a file; give a folder", file=sys.stderr)
-            return 1
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-    for path in _iter_inputs(args.paths):
-        if path.is_dir():
-            print(
-                f"error: {path}: the folder holds no files; give image files or folders of them",
-                file=sys.stderr,
-            )
-            failed += 1
-            continue
-        try:
-            image = read_image(path)
-        except MaskDetectorError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            failed += 1
-            continue
-        faces = pipeline.detect(image)
-        results.append({"file": str(path), "faces": [f.to_dict() for f in faces]})
-        if not args.json:
-            if not faces:
-                print(f"{path}: no face found")
-            for f in faces:
-                x, y, w, h = f.box
-                confidence = "" if f.confidence is None else f" {f.confidence:.3f}"
-                print(f"{path}: box={x},{y},{w},{h} {f.label}{confidence}")
-        if args.out:
-            cv2.imwrite(
-                str(_output_name(Path(args.out), path, written)), pipeline.annotate(image, faces)
-            )
-    if args.json:
-        print(json.dumps(results, indent=1))
+        _out_folder(args.out)
+    jobs = make_jobs(args.paths, args.out)
+    failed = run_batch(
+        make_engine(args.engine, args.address, args.workers),
+        PhotoWorker,
+        predict_settings(args),
+        jobs,
+        _sink(args, PhotoWorker.what, photo_lines),
+        after(PROGRESS_AFTER_S, progress_printer(PhotoWorker.what)),
+    )
+    if args.output:
+        print(f"wrote {args.output}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def cmd_video(args: argparse.Namespace) -> int:
+    from .batch.inputs import make_jobs
+    from .batch.output import video_lines
+    from .batch.runner import make_engine, run_batch
+    from .batch.work import Job, VideoWorker
+    from .progress import after, progress_printer
+
+    many = _many(args.paths)
+    if args.out and many:
+        _out_folder(args.out)
+    elif args.out and Path(args.out).is_dir():
+        raise MaskDetectorError(f"--out {args.out} is a folder; give a file name (.mp4)")
+    jobs = make_jobs(args.paths, args.out if many else None, ".mp4")
+    if args.out and not many:
+        jobs = [Job(jobs[0].file, args.out)]
+    pipeline = {
+        "detector": args.detector_name,
+        "model": args.model,
+        "yunet_model": args.yunet_model,
+        "min_confidence": args.min_confidence,
+        "download": args.detector_name == "yunet" and not args.yunet_model,
+        "min_face": args.min_face,
+        "small_faces": args.small_faces,
+        "min_judged_face": args.min_judged_face,
+    }
+    options: dict[str, Any] = {"blur": args.blur}
+    with contextlib.ExitStack() as stack:
+        if not many and args.engine == "local":  # one video here: its frames are the progress
+            options["progress"] = after(PROGRESS_AFTER_S, progress_printer("frames"))
+            if args.frames_jsonl:
+                options["on_frame"] = _frame_writer(
+                    stack.enter_context(open(args.frames_jsonl, "w"))
+                )
+        failed = run_batch(
+            make_engine(args.engine, args.address, args.workers),
+            VideoWorker,
+            {"pipeline": pipeline, "options": options},
+            jobs,
+            _sink(args, VideoWorker.what, video_lines),
+            after(PROGRESS_AFTER_S, progress_printer(VideoWorker.what)) if many else None,
+        )
+    if args.output or (args.out and not many and not failed):
+        print(f"wrote {args.output or args.out}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _frame_writer(lines: TextIO) -> Callable[[int, float, list], None]:
+    """`video --frames-jsonl`: one JSON line per frame, written as the frame is done."""
+    from .video import frame_record
+
+    def on_frame(index: int, time_s: float, faces: list) -> None:
+        lines.write(json.dumps(frame_record(index, time_s, faces)) + "\n")
+
+    return on_frame
 
 
 def _print_report(report: dict[str, Any], as_json: bool) -> None:
@@ -222,7 +318,7 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
     only = None
     if args.split:
         split = Split.load(args.split)
-        only = [Path(xml).name for _, xml in split.photos[args.part]]
+        only = split.annotation_names(args.part)
         if not only:
             raise MaskDetectorError(f"{args.split} holds no scene photos in its {args.part} part")
     pipeline = _pipeline_for(args)
@@ -267,10 +363,15 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
     print("faces found by size (longer side of the annotated box, px):")
     print(recall_table(report["recall_by_size"]))
     if report.get("found_and_right") is not None:
+        judged = (
+            f"{report['too_small']} found faces too small to judge (under "
+            f"{args.min_judged_face} px)"
+            if args.min_judged_face
+            else "every found face judged"
+        )
         print(
             f"found and labelled right: {pct(report['found_and_right'])} of the "
-            f"with_mask / without_mask faces; {report['too_small']} found faces too small "
-            f"to judge (under {args.min_judged_face} px)"
+            f"with_mask / without_mask faces; {judged}"
         )
     if report.get("label_accuracy") is not None:
         per_label = ", ".join(
@@ -318,11 +419,15 @@ def cmd_split(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .data.split import Split
+    from .data.split import Split, source_path
     from .training.scenario import load_scenario, scenario_names
     from .training.train import train_scenario
 
     split = Split.load(args.split)
+    closeups = split.sources.get("closeups")
+    data_dir = args.data_dir or (
+        source_path(closeups) if isinstance(closeups, str) else config.training_data_dir()
+    )
     names = scenario_names() if args.scenario == "all" else [args.scenario]
     for name in names:
         scenario = load_scenario(name)
@@ -330,13 +435,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             scenario = scenario.shrunk(args.epochs, args.views or scenario.views)
         print(f"== scenario {scenario.name}: {scenario.description}", flush=True)
         train_scenario(
-            args.data_dir,
+            data_dir,
             split,
             scenario,
             args.backbone_weights,
             args.runs_dir,
             args.limit,
             log=lambda m: print(m, flush=True),
+            scenes_dir=args.scenes,
+            yunet_model=args.yunet_model,
         )
     return 0
 
@@ -373,7 +480,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-confidence", type=float, default=0.0)
     p.add_argument("--json", action="store_true", help="print results as JSON")
     p.add_argument("--out", metavar="DIR", help="also write annotated images here")
-    p.set_defaults(handler=cmd_predict)
+    p.add_argument("--blur", action="store_true", help="blur the faces on annotated images")
+    _add_batch_options(p)
+    p.set_defaults(handler=cmd_predict, check=functools.partial(_check_batch_options, p))
+
+    p = sub.add_parser("video", help="follow the people in videos: who, with which label, when")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="IN",
+        help="video files (mp4, webm, mov, avi, ...) or folders of them",
+    )
+    p.add_argument(
+        "--out",
+        metavar="OUT.mp4",
+        help="also write the annotated video (H.264 mp4); for several videos, a folder",
+    )
+    _add_model_options(p)
+    p.add_argument("--min-confidence", type=float, default=0.0)
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the summary as JSON (one object; a list for several videos)",
+    )
+    p.add_argument(
+        "--frames-jsonl",
+        metavar="FILE",
+        help="write one JSON line per frame: frame, time_s, faces (id, box, label, confidence)",
+    )
+    p.add_argument("--blur", action="store_true", help="blur the faces in the annotated video")
+    _add_batch_options(p)
+    p.set_defaults(handler=cmd_video, check=functools.partial(_check_batch_options, p))
 
     p = sub.add_parser("evaluate", help="classify each image of a folder-per-class set as a face")
     p.add_argument("data_dir", metavar="DATA_DIR")
@@ -424,7 +561,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_split)
 
     p = sub.add_parser("train", help="train a scenario (or all) on a saved split")
-    p.add_argument("data_dir", metavar="DATA_DIR")
+    p.add_argument(
+        "data_dir",
+        metavar="DATA_DIR",
+        nargs="?",
+        help="the close-up images (default: the split's source, ../shared/datasets/face-mask)",
+    )
+    p.add_argument("--scenes", metavar="DIR", help="the scene photos (default: the split's source)")
+    p.add_argument("--yunet-model", metavar="PATH", help="YuNet ONNX file for yunet_faces")
     p.add_argument("--scenario", required=True, help="a scenario name, a JSON path, or 'all'")
     p.add_argument("--split", default=str(config.MODELS_DIR / config.SPLIT_NAME))
     p.add_argument(
@@ -459,7 +603,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "check", None):  # usage errors argparse cannot see: exit 2 with usage
+        args.check(args)
     handler: Handler = args.handler
     try:
         return handler(args)

@@ -11,7 +11,7 @@ import numpy as np
 
 from .classifier import MaskClassifier
 from .config import LABELS, MIN_JUDGED_FACE, TOO_SMALL, default_model_path
-from .detection import Box, Detection, face_size
+from .detection import Box, Detection, face_size, top_label
 from .detectors import DEFAULT_MIN_FACE, FaceDetector, make_detector
 from .draw import annotate
 from .imageio import as_bgr
@@ -31,15 +31,22 @@ def _load_once(key: Hashable, load: Callable[[], T]) -> T:
         return cast(T, _loaded[key])
 
 
-def load_classifier(model: str | Path | None = None, *, shared: bool = False) -> MaskClassifier:
+def load_classifier(
+    model: str | Path | None = None, *, shared: bool = False, num_threads: int | None = None
+) -> MaskClassifier:
     """The classifier in `model` (default: the shipped one, or $MASK_DETECTOR_MODEL).
 
     `shared=True` returns the one this process already loaded from the same file, if any.
+    `num_threads` sets the interpreter's threads (default: MaskClassifier's); a batch worker
+    given one CPU asks for 1, so that workers on one machine do not fight for its cores.
     """
     path = Path(model) if model else default_model_path()
+    options = {} if num_threads is None else {"num_threads": num_threads}
     if not shared:
-        return MaskClassifier(path)
-    return _load_once(("classifier", str(path)), lambda: MaskClassifier(path))
+        return MaskClassifier(path, **options)
+    return _load_once(
+        ("classifier", str(path), num_threads), lambda: MaskClassifier(path, **options)
+    )
 
 
 def load_face_detector(
@@ -103,6 +110,7 @@ class MaskDetector:
         small_faces: bool = False,
         min_judged_face: int = MIN_JUDGED_FACE,
         shared: bool = False,
+        num_threads: int | None = None,
     ) -> MaskDetector:
         """The shipped model (or `model`) with the Haar (default) or YuNet face detector.
 
@@ -113,7 +121,8 @@ class MaskDetector:
         `shared=True` builds it over the classifier and face detector this process already
         loaded with the same files and settings, loading each only once: what a server with
         many sessions wants (safe, since each part holds its own lock). The pipeline itself is
-        a cheap wrapper, so make one per use rather than keeping it.
+        a cheap wrapper, so make one per use rather than keeping it. `num_threads`: the
+        classifier's threads (see load_classifier).
         """
         return cls(
             load_face_detector(
@@ -124,16 +133,18 @@ class MaskDetector:
                 download=download,
                 shared=shared,
             ),
-            load_classifier(model, shared=shared),
+            load_classifier(model, shared=shared, num_threads=num_threads),
             min_confidence,
             min_judged_face,
         )
 
-    def classify_faces(self, faces: Sequence[np.ndarray]) -> list[tuple[str, float]]:
-        """(label, confidence) for each BGR face crop, in one classifier call."""
-        probs = self.classifier.classify(faces)
-        best = probs.argmax(axis=1)
-        return [(LABELS[k], float(probs[i, k])) for i, k in enumerate(best)]
+    def probabilities(self, bgr: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
+        """Class probabilities (N, len(LABELS)) of the faces at `boxes` in a BGR image, in one
+        classifier call: the one classification path of photos, videos and the camera (the
+        tracker, tracking.py, calls it for the faces it has to classify)."""
+        if not boxes:
+            return np.empty((0, len(LABELS)), np.float32)
+        return self.classifier.classify(crop_faces(bgr, boxes))
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         """Every face in an HxWx3 uint8 BGR image (HxW / HxWx1 grey and BGRA accepted), labelled.
@@ -152,7 +163,7 @@ class MaskDetector:
             (int(x), int(y), int(w), int(h)) for x, y, w, h in self.detector.detect(bgr)
         ]
         judged = [box for box in boxes if self.judges(box)]
-        labels = iter(self.classify_faces(crop_faces(bgr, judged)) if judged else [])
+        labels = iter([top_label(p) for p in self.probabilities(bgr, judged)])
         detections = []
         for box in boxes:
             if not self.judges(box):
@@ -163,14 +174,19 @@ class MaskDetector:
                 detections.append(Detection(box, label, confidence))
         return detections
 
-    def annotate(self, image: np.ndarray, detections: Sequence[Detection]) -> np.ndarray:
-        """A copy of the image with boxes and labels drawn: always HxWx3 uint8 BGR, whatever
-        the input's channels (grey is repeated, a BGRA alpha channel dropped)."""
-        return annotate(as_bgr(image), detections)
+    def annotate(
+        self, image: np.ndarray, detections: Sequence[Detection], *, blur: bool = False
+    ) -> np.ndarray:
+        """A copy of the image with boxes and labels drawn (faces blurred first with
+        `blur=True`): always HxWx3 uint8 BGR, whatever the input's channels (grey is repeated, a
+        BGRA alpha channel dropped)."""
+        return annotate(as_bgr(image), detections, blur=blur)
 
-    def process(self, image: np.ndarray) -> tuple[np.ndarray, list[Detection]]:
-        """Detect and draw in one step: what a video frame needs (the image is checked and
-        converted to BGR once, for both)."""
+    def process(
+        self, image: np.ndarray, *, blur: bool = False
+    ) -> tuple[np.ndarray, list[Detection]]:
+        """Detect and draw in one step (the image is checked and converted to BGR once, for
+        both). A stream of frames wants tracking.FaceTracker.process instead."""
         bgr = as_bgr(image)
         detections = self._detect_bgr(bgr)
-        return annotate(bgr, detections), detections
+        return annotate(bgr, detections, blur=blur), detections

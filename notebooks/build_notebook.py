@@ -6,6 +6,7 @@ Python, linted and type-checked with the package. This adds only what a script c
     python notebooks/build_notebook.py             # rebuild, keeping the outputs of the last run
     python notebooks/build_notebook.py --execute   # rebuild and run it; the outputs are kept
     python notebooks/build_notebook.py --execute --smoke --out /tmp/smoke.ipynb   # tiny run
+    python notebooks/build_notebook.py --no-outputs   # code changed, not run yet: no outputs
 
 * the repository (owner/name on GitHub) of the "Open in Colab" badge and the set-up cell's
   `git clone`: MASK_DETECTOR_REPOSITORY, else this checkout's `origin` remote when it is on
@@ -16,7 +17,10 @@ Python, linted and type-checked with the package. This adds only what a script c
   --smoke sets MASK_DETECTOR_SMOKE=1 (tiny data, one epoch: a test, not a result).
 
 Without --execute the code cells must be those of the notebook's last run, whose outputs are
-kept (a prose edit); a changed code cell needs a run.
+kept (a prose edit); a changed code cell needs a run. --no-outputs writes the new cells without
+any output and marks the notebook as not run (metadata `PENDING_KEY`), for a change whose run is
+to come: `tests/test_notebook.py` then skips its check of the committed outputs, saying why,
+until `--execute` writes a run.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ NOTEBOOK = HERE / "Face_Mask_Detection.ipynb"
 #: The repository as the source writes it; replaced by the one `repository()` finds.
 PLACEHOLDER = "OWNER/face-mask-detection"
 ENV_SMOKE = "MASK_DETECTOR_SMOKE"
+#: Notebook metadata key of a notebook built with --no-outputs: why it holds no run.
+PENDING_KEY = "mask_detector_outputs_pending"
 #: What Colab needs to open the notebook on a GPU runtime.
 METADATA = {
     "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -132,10 +138,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--execute", action="store_true", help="run it and keep the outputs")
     parser.add_argument("--smoke", action="store_true", help=f"run with {ENV_SMOKE}=1")
+    parser.add_argument(
+        "--no-outputs",
+        action="store_true",
+        help="write the cells without outputs, marked as not run yet (the run comes later)",
+    )
     parser.add_argument("--out", type=Path, default=NOTEBOOK, help=f"default: {NOTEBOOK}")
     args = parser.parse_args()
+    if args.no_outputs and args.execute:
+        parser.error("--no-outputs and --execute exclude each other")
     nb = build(repository())
-    if not args.execute:
+    if args.no_outputs:
+        nb.metadata[PENDING_KEY] = "built with --no-outputs: run build_notebook.py --execute"
+    elif not args.execute:
         keep_outputs(nb, nbformat.read(NOTEBOOK, as_version=4))
     else:
         if args.smoke:

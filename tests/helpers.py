@@ -19,6 +19,8 @@ import pytest
 from PIL import Image
 
 from benchmarks.harness import CHROMIUM
+from benchmarks.people_clip import ASTRONAUT_FACE
+from benchmarks.people_clip import draw_mask as draw_mask  # the tests' masked faces too
 from mask_detector import config
 
 SHARED = config.shared_dir()
@@ -43,7 +45,7 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 #: Where the astronaut's face is in `benchmark.astronaut()`, as Haar finds it: (x, y, w, h).
-ASTRONAUT_FACE_BOX = (177, 66, 95, 95)
+ASTRONAUT_FACE_BOX = ASTRONAUT_FACE
 
 
 class FixedClassifier:
@@ -73,26 +75,6 @@ def crowd_of_small_faces(
     return photo, truths
 
 
-def draw_mask(face_bgr: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """A surgical-mask-like light-blue shape over the lower half of the face in `box`."""
-    out = face_bgr.copy()
-    x, y, w, h = box
-    pts = np.array(
-        [
-            [x + w * 0.05, y + h * 0.5],
-            [x + w * 0.95, y + h * 0.5],
-            [x + w * 0.85, y + h * 0.95],
-            [x + w * 0.15, y + h * 0.95],
-        ],
-        np.int32,
-    )
-    cv2.fillPoly(out, [pts], (235, 206, 135))
-    for k in range(3):
-        yy = int(y + h * (0.6 + 0.1 * k))
-        cv2.line(out, (int(x + w * 0.15), yy), (int(x + w * 0.85), yy), (200, 170, 110), 2)
-    return out
-
-
 def encode(image: np.ndarray, ext: str = ".png") -> bytes:
     """A BGR array as the bytes of an image file (OpenCV's encoder for `ext`)."""
     return cv2.imencode(ext, image)[1].tobytes()
@@ -114,13 +96,13 @@ def make_zip(entries: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def small_video(image: np.ndarray, frames: int = 3) -> bytes:
-    """An MPEG-4 clip of `frames` copies of `image` (5 fps), made in memory."""
+def small_video(image: np.ndarray, frames: int = 3, fps: int = 5) -> bytes:
+    """An MPEG-4 clip of `frames` copies of `image` (`fps` frames a second), made in memory."""
     import av
 
     buf = io.BytesIO()
     with av.open(buf, "w", format="mp4") as out:
-        stream = out.add_stream("mpeg4", rate=5)
+        stream = out.add_stream("mpeg4", rate=fps)
         stream.width, stream.height, stream.pix_fmt = image.shape[1], image.shape[0], "yuv420p"
         for i in range(frames):
             frame = av.VideoFrame.from_ndarray(image, format="bgr24")

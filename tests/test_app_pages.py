@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -14,10 +15,18 @@ from streamlit.testing.v1 import AppTest
 
 from helpers import FixedClassifier, encode, make_zip, needs_model, small_video
 from mask_detector import config
-from mask_detector.app.reports import load_reports
+from mask_detector.app.reports import (
+    SCENE_TEST,
+    SCENES_DEV,
+    by_size_series,
+    load_reports,
+    shipped_reports,
+)
 from mask_detector.app.results import GENERIC_ERROR, process_upload, results_csv, results_json
+from mask_detector.config import display_name
 from mask_detector.detectors import make_detector
 from mask_detector.evaluation.figures import pct
+from mask_detector.evaluation.metrics import macro
 from mask_detector.pipeline import MaskDetector
 
 APP = str(config.REPO_ROOT / "app.py")
@@ -139,11 +148,29 @@ def test_navigation_url_paths(monkeypatch):
 def test_home_shows_training_figures():
     summary = json.loads(METRICS.read_text())
     at = open_page()
+    check_home(at, summary)
+
+
+def check_home(at: AppTest, summary: dict) -> None:
+    """The home page quotes the shipped model's figures on each data set it was measured on."""
     text = texts(at)
     assert summary["shipped_scenario"] in text
-    assert f"Test accuracy {pct(summary['test']['accuracy'])}" in text
-    for label, c in summary["test"]["per_class"].items():
-        assert f"{config.DISPLAY_NAMES[label]} {pct(c['recall'])}" in text
+    metrics = [f"{m.label} {m.value}" for m in at.metric]
+    named = shipped_reports(summary)
+    assert [s.value for s in at.subheader][: len(named)] == [n[0].upper() + n[1:] for n in named]
+    expected = []
+    for report in named.values():
+        expected.append(f"Accuracy {pct(report['accuracy'])}")
+        expected += [
+            f"Recall, {config.DISPLAY_NAMES[label]} {pct(c['recall'])}"
+            for label, c in report["per_class"].items()
+            if c["recall"] is not None
+        ]
+    assert metrics == expected
+    calib = (summary.get("calibration") or {}).get("test_scenes")
+    if calib:
+        ece = f"{pct(calib['before']['ece'])} before temperature scaling, "
+        assert ece + f"{pct(calib['after']['ece'])} after" in text
     split = at.dataframe[0].value
     assert split["total"].tolist() == [sum(s.values()) for s in summary["split_sizes"].values()]
 
@@ -152,39 +179,186 @@ def test_pages_without_training_results(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "MODELS_DIR", tmp_path)
     at = open_page()
     assert "No training results yet" in at.warning[0].value
-    at.switch_page("pages/metrics.py").run()
+    at.switch_page("app_pages/metrics.py").run()
     assert not at.exception
     assert "No training results yet" in at.warning[0].value
     assert "Not measured yet" in at.info[0].value
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("app_pages/upload.py").run()
     at.file_uploader(key="upload_files").set_value(("a.png", b"x", "image/png")).run()
     assert "cannot be loaded" in at.error[0].value  # no model: a message, not a traceback
 
 
 @needs_metrics
 def test_metrics_page_renders_every_scenario():
-    reports = load_reports()
-    at = open_page("pages/metrics.py")
-    assert [t.label for t in at.tabs] == list(reports.scenarios)
+    at = open_page("app_pages/metrics.py")
+    check_metrics_page(at, load_reports())
+
+
+def check_metrics_page(at: AppTest, reports) -> None:
+    """Every table and chart of the metrics page shows what models/*.json hold."""
+    assert [t.label for t in at.tabs] == [*shipped_reports(reports.summary), *reports.scenarios]
     table = at.dataframe[0].value
+    assert len(table) == len(reports.scenarios)
     for name, m in reports.scenarios.items():
         row = table[table["scenario"].str.startswith(name)].iloc[0]
         assert row["accuracy"] == pct(m["test"]["accuracy"])
-    shipped_rows = {r["scenario"]: r for r in reports.summary["comparison"]}
-    for name, r in shipped_rows.items():
-        row = table[table["scenario"].str.startswith(name)].iloc[0]
-        assert row["scene faces: No-mask recall"] == pct(r["scene_crop_without_mask_recall"])
+        assert row["recall"] == pct(macro(m["test"], "recall"))
     assert f"{reports.shipped} (shipped)" in table["scenario"].tolist()
+    # Faces in real photos: the comparison rows `ship` wrote, one per scenario.
+    scenes = at.dataframe[1].value
+    comparison = reports.summary["comparison"]
+    assert scenes["scenario"].str.removesuffix(" (shipped)").tolist() == [
+        r["scenario"] for r in comparison
+    ]
+    no_mask, worn = display_name("without_mask"), display_name("mask_worn_incorrectly")
+    for r, (_, row) in zip(comparison, scenes.iterrows(), strict=True):
+        assert row[f"{SCENE_TEST}: accuracy"] == pct(r.get("scenes_test_accuracy"))
+        assert row[f"{SCENE_TEST}: {no_mask} recall"] == pct(
+            r.get("scenes_test_without_mask_recall")
+        )
+        assert row[f"{SCENE_TEST}: {worn} recall"] == pct(
+            r.get("scenes_test_mask_worn_incorrectly_recall")
+        )
+        assert row[f"{SCENE_TEST} < 32 px: accuracy"] == pct(r.get("scenes_test_under32_accuracy"))
+        assert row[f"{SCENE_TEST} >= 32 px: {no_mask} recall"] == pct(
+            r.get("scenes_test_32up_without_mask_recall")
+        )
+        assert row[f"{SCENES_DEV}: {no_mask} recall"] == pct(
+            r.get("scene_crop_without_mask_recall")
+        )
+        assert (
+            row["ECE before -> after"] == f"{pct(r.get('ece_before'))} -> {pct(r.get('ece_after'))}"
+        )
     text = texts(at)
+    # The shipped model: one confusion matrix (and by-size table) per data set measured.
+    for name, report in shipped_reports(reports.summary).items():
+        assert f"Accuracy **{pct(report['accuracy'])}** on {report['n']} {name}" in text
+    calib = reports.summary.get("calibration")
+    if calib and calib.get("test_scenes"):
+        before, after = calib["test_scenes"]["before"], calib["test_scenes"]["after"]
+        assert f"**{pct(before['ece'])} before, {pct(after['ece'])} after**" in text
+        eces = next(d.value for d in at.dataframe if "ECE before" in d.value.columns)
+        assert eces["ECE after"].tolist() == [
+            pct(p["after"]["ece"]) for p in calib.values() if isinstance(p, dict) and "after" in p
+        ]
     for m in reports.scenarios.values():
         assert f"Test accuracy **{pct(m['test']['accuracy'])}**" in text
-    assert len(at.get("image")) == 1 + 2 * len(reports.scenarios)  # ROC, matrices, curves
+    charts = (
+        1  # ROC
+        + len(shipped_reports(reports.summary))  # confusion matrices of the shipped model
+        + bool(calib)  # reliability diagram
+        + sum(bool(by_size_series(reports, n)) for n in reports.scenarios)  # by size
+        + len(reports.scenarios)  # confusion
+        + sum(bool(m.get("history")) for m in reports.scenarios.values())  # curves
+        + any(r.get("recall_by_size") for r in (reports.scenes or {}).values())  # by size
+    )
+    assert len(at.get("image")) == charts
     if reports.scenes:  # detectors measured on scene photos: one row each
-        scenes = at.dataframe[-1].value
-        assert scenes["detector"].tolist() == list(reports.scenes)
-        assert scenes["recall"].tolist() == [pct(r["recall"]) for r in reports.scenes.values()]
+        detectors = at.dataframe[-1].value
+        assert detectors["detector"].tolist() == list(reports.scenes)
+        assert detectors["recall"].tolist() == [pct(r["recall"]) for r in reports.scenes.values()]
+        assert detectors["found and labelled right"].tolist() == [
+            pct(r.get("found_and_right")) for r in reports.scenes.values()
+        ]
     else:
         assert "Not measured yet" in at.info[0].value
+
+
+def fake_models(root: Path) -> Path:
+    """A minimal models/ folder in the shapes training and `ship` write: one scenario, reports
+    of a few faces made by the library's own functions."""
+    from mask_detector.evaluation.calibration import calibration_report
+    from mask_detector.evaluation.metrics import classification_report
+
+    rng = np.random.default_rng(0)
+
+    def report(n: int, classes: int) -> dict:
+        labels = np.arange(n) % classes
+        probs = rng.dirichlet(np.ones(len(config.LABELS)), n)
+        probs[np.arange(n), labels] += 1.0  # mostly right
+        return classification_report(
+            labels, probs / probs.sum(1, keepdims=True), 12 + 9 * np.arange(n)
+        )
+
+    test, scenes = report(12, 2), report(9, 3)
+    calib_probs = rng.dirichlet(np.ones(len(config.LABELS)) * 0.3, 9)
+    calibration = {
+        "temperature": 1.5,
+        "fitted_on": "val_scenes",
+        "test_scenes": calibration_report(1.5, calib_probs, np.arange(9) % 3),
+    }
+    scenario = {
+        "scenario": {"name": "tiny", "description": "a fake scenario"},
+        "history": {"head": {"loss": [0.5, 0.4], "accuracy": [0.7, 0.8], "val_loss": [0.6, 0.5]}},
+        "val": test,
+        "test": test,
+        "test_scenes": scenes,
+        "calibration": calibration,
+        "train_seconds": 1.0,
+    }
+    comparison = {
+        "scenario": "tiny",
+        "image_size": 224,
+        "val_macro_recall": 0.5,
+        "scenes_test_accuracy": scenes["accuracy"],
+        "scenes_test_without_mask_recall": 0.25,
+        "ece_before": 0.1,
+        "ece_after": 0.05,
+        "temperature": 1.5,
+    }
+    summary = {
+        "shipped_scenario": "tiny",
+        "selected_by": "a fake rule",
+        "split_sizes": {"test": {"with_mask": 6, "without_mask": 6}},
+        "comparison": [comparison],
+        "test": test,
+        "test_scenes": scenes,
+        "scenes_dev_crops_by_scenario": {"tiny": scenes},
+        "calibration": calibration,
+    }
+    (root / "scenarios" / "tiny").mkdir(parents=True)
+    (root / "scenarios" / "tiny" / config.METRICS_NAME).write_text(json.dumps(scenario))
+    (root / config.METRICS_NAME).write_text(json.dumps(summary))
+    return root
+
+
+def test_report_rows_for_the_pages(tmp_path):
+    from mask_detector.app.reports import by_size_rows, calibration_rows, trained_on
+
+    reports = load_reports(fake_models(tmp_path))
+    rows = reports.scenarios["tiny"]["test_scenes"]["by_size"]
+    table = by_size_rows(rows)
+    assert [r["face px"] for r in table] == [*(r["bucket"] for r in rows), "<32", ">=32"]
+    assert table[-2]["faces"] + table[-1]["faces"] == sum(r["n"] for r in rows) == 9
+    no_mask = table[-1][f"{display_name('without_mask')} recall"]
+    assert no_mask.endswith(f" of {sum(r['support']['without_mask'] for r in rows[3:])}")
+    (calib,) = calibration_rows(reports.summary["calibration"])
+    part = reports.summary["calibration"]["test_scenes"]
+    assert calib["faces"] == "scene test faces" and calib["n"] == 9
+    assert (calib["ECE before"], calib["ECE after"]) == (
+        pct(part["before"]["ece"]),
+        pct(part["after"]["ece"]),
+    )
+    assert trained_on(reports) == "close-up face images"  # the fake recipe has no scene faces
+    reports.scenarios["tiny"]["scenario"]["scene_faces"] = True
+    assert "faces cut from real photos" in trained_on(reports)
+
+
+def test_metrics_and_home_pages_from_a_minimal_fake(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "MODELS_DIR", fake_models(tmp_path))
+    reports = load_reports(tmp_path)
+    assert reports.shipped == "tiny" and list(by_size_series(reports, "tiny")) == [
+        SCENE_TEST,
+        SCENES_DEV,
+    ]
+    at = open_page()
+    check_home(at, reports.summary)
+    at.switch_page("app_pages/metrics.py").run()
+    assert not at.exception
+    check_metrics_page(at, reports)
+    scenes = at.dataframe[1].value  # figures a comparison row lacks read "n/a"
+    assert scenes[f"{SCENES_DEV}: accuracy"].tolist() == ["n/a"]
+    assert scenes["ECE before -> after"].tolist() == ["10.0% -> 5.0%"]
 
 
 def test_metrics_page_scene_results(tmp_path, monkeypatch):
@@ -206,7 +380,7 @@ def test_metrics_page_scene_results(tmp_path, monkeypatch):
     }
     (tmp_path / "scenes.json").write_text(json.dumps(scenes))
     monkeypatch.setattr(config, "MODELS_DIR", tmp_path)
-    at = open_page("pages/metrics.py")
+    at = open_page("app_pages/metrics.py")
     table = at.dataframe[0].value
     assert table["detector"].tolist() == ["haar", "yunet"]
     assert table["recall"].tolist() == ["50.0%", "85.0%"]
@@ -221,7 +395,7 @@ def test_metrics_page_evaluates_an_archive(astronaut_bgr, masked_astronaut_bgr):
             "set/without_mask/b.png": encode(astronaut_bgr[crop]),
         }
     )
-    at = open_page("pages/metrics.py")
+    at = open_page("app_pages/metrics.py")
     at.file_uploader(key="eval_zip").set_value(("mine.zip", good, "application/zip")).run()
     assert not at.exception and not at.error
     accuracy = next(m for m in at.metric if m.label == "Accuracy")
@@ -234,7 +408,7 @@ def test_metrics_page_evaluates_an_archive(astronaut_bgr, masked_astronaut_bgr):
 
 @needs_model
 def test_upload_page_several_files_and_a_bad_one(astronaut_bgr):
-    at = open_page("pages/upload.py")
+    at = open_page("app_pages/upload.py")
     assert at.info[0].value == "No image yet."
     files = [
         ("one.png", encode(astronaut_bgr), "image/png"),
@@ -254,13 +428,13 @@ def test_upload_page_several_files_and_a_bad_one(astronaut_bgr):
 
 @needs_model
 def test_upload_page_camera_snapshot_and_settings_persist(astronaut_bgr):
-    at = open_page("pages/upload.py")
+    at = open_page("app_pages/upload.py")
     at.sidebar.slider[0].set_value(0.25).run()
     at.radio(key="upload_src").set_value("Camera snapshot").run()
     at.camera_input(key="upload_camera").upload("snap.jpg", encode(astronaut_bgr, ".jpg")).run()
     assert not at.exception and not at.error
     assert [s.value for s in at.subheader] == ["snap.jpg"]
-    at.switch_page("pages/video.py").run()
+    at.switch_page("app_pages/video.py").run()
     assert at.sidebar.slider[0].value == 0.25  # the sidebar keeps its values between pages
 
 
@@ -269,7 +443,7 @@ def test_video_page(astronaut_bgr, tmp_path, monkeypatch):
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    at = open_page("pages/video.py")
+    at = open_page("app_pages/video.py")
     at.file_uploader(key="video_file").set_value(
         ("clip.mp4", small_video(astronaut_bgr[:256, 128:384], frames=4), "video/mp4")
     ).run()
@@ -277,9 +451,69 @@ def test_video_page(astronaut_bgr, tmp_path, monkeypatch):
     assert "4 frames at 5.0 fps" in texts(at)
     assert at.get("video") and at.get("vega_lite_chart")
     assert list(tmp_path.iterdir()) == []  # the temporary folder is gone
+    # The people in it: a table, and the same summary as `video --json` to download.
+    assert "1 person: 0 with mask, 1 without mask, 0 mask worn wrong" in texts(at)
+    (people,) = at.dataframe
+    assert list(people.value["person"]) == ["#1"]
+    assert list(people.value["label"]) == ["No mask"]
+    downloads = {b.proto.label for b in at.get("download_button")}
+    assert {"People (CSV)", "People (JSON)", "Download annotated video (mp4)"} <= downloads
     at.file_uploader(key="video_file").set_value(("notes.mp4", b"text", "video/mp4")).run()
     assert not at.exception
     assert at.error[0].value.startswith("notes.mp4: not a video file")
+
+
+def test_people_downloads_carry_every_label():
+    from mask_detector.app.people import people_csv, people_line, people_rows, summary_json
+
+    tracks = [
+        {"id": 1, "label": "with_mask", "confidence": 0.98, "frames": 30, "first_s": 0.0,
+         "last_s": 1.9},
+        {"id": 2, "label": "mask_worn_incorrectly", "confidence": 0.81, "frames": 12,
+         "first_s": 0.4, "last_s": 1.2},
+    ]  # fmt: skip
+    per_label = {"with_mask": 1, "without_mask": 0, "mask_worn_incorrectly": 1}
+    summary = {"frames": 30, "fps": 15.0, "people": 2, "people_per_label": per_label}
+    summary["tracks"] = tracks
+    assert people_line(summary) == "2 people: 1 with mask, 0 without mask, 1 mask worn wrong"
+    assert [r["label"] for r in people_rows(summary)] == ["Mask", "Mask worn wrong"]
+    lines = people_csv(summary).decode().splitlines()
+    assert lines[0] == "id,label,confidence,first_s,last_s,frames"
+    assert lines[2] == "2,mask_worn_incorrectly,0.81,0.4,1.2,12"
+    assert json.loads(summary_json(summary))["people_per_label"]["mask_worn_incorrectly"] == 1
+
+
+def test_upload_downloads_carry_every_label(astronaut_bgr):
+    class ThirdLabel(FixedClassifier):
+        def classify(self, faces):
+            probs = np.full((len(faces), len(config.LABELS)), 0.05, np.float32)
+            probs[:, config.LABELS.index("mask_worn_incorrectly")] = 0.9
+            return probs
+
+    pipeline = MaskDetector(make_detector("haar"), ThirdLabel())  # type: ignore[arg-type]
+    result = process_upload(pipeline, "a.png", encode(astronaut_bgr))
+    assert result.counts()["mask_worn_incorrectly"] == len(result.faces) >= 1
+    assert result.rows()[0]["label"] == "Mask worn wrong"
+    assert "Mask worn wrong" in results_csv([result]).decode()
+    (as_json,) = json.loads(results_json([result]))
+    assert set(as_json["counts"]) == set(config.RESULT_LABELS)
+    assert as_json["faces"][0]["label"] == "mask_worn_incorrectly"
+
+
+@needs_model
+def test_blur_faces_in_the_sidebar_blurs_uploads(astronaut_bgr):
+    at = open_page("app_pages/upload.py")
+    at.file_uploader(key="upload_files").set_value([("a.png", encode(astronaut_bgr), "image/png")])
+    at.run()
+    plain = at.get("image")[0].proto.imgs[0].url
+    (blur,) = [t for t in at.sidebar.toggle if t.label == "Blur faces"]
+    assert blur.value is False
+    blur.set_value(True).run()
+    assert not at.exception and not at.error
+    assert at.get("image")[0].proto.imgs[0].url != plain  # a new, blurred picture
+    assert len(at.dataframe) == 1  # the faces table stays
+    at.switch_page("app_pages/video.py").run()
+    assert [t.value for t in at.sidebar.toggle if t.label == "Blur faces"] == [True]
 
 
 @needs_model
@@ -289,7 +523,7 @@ def test_sidebar_offers_both_detectors_offline(tmp_path, monkeypatch):
 
     monkeypatch.setenv(config.ENV_SHARED, str(tmp_path / "no-shared"))
     monkeypatch.setenv(config.ENV_CACHE, str(tmp_path / "no-cache"))
-    at = open_page("pages/upload.py")
+    at = open_page("app_pages/upload.py")
     assert at.sidebar.selectbox[0].options == ["Haar cascade (OpenCV)", "YuNet (OpenCV DNN)"]
     assert at.sidebar.selectbox[0].value == "yunet"  # what photos start from
     assert at.sidebar.caption[0].value == DETECTOR_HINT

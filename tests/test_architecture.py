@@ -75,11 +75,20 @@ def readme_map() -> list[str]:
 
 
 def entry_of(module: str, entries: list[str]) -> int:
-    """Index of the map entry that names the module's file."""
+    """Index of the map entry that names the module's file: where two modules share a file name
+    (app/views.py, training/views.py), the one under its own folder's heading."""
     name = module.split(".")[-1] + ".py"
     found = [i for i, entry in enumerate(entries) if re.search(rf"\b{re.escape(name)}\b", entry)]
     assert found, f"README's Architecture map does not name {module} ({name})"
-    return found[0]
+    folder = "/".join(module.split(".")[:-1]) + "/"
+
+    def heading(i: int) -> str:  # the unindented entry an indented one belongs to
+        while i > 0 and entries[i].startswith(" "):
+            i -= 1
+        return entries[i].split()[0] if entries[i].split() else ""
+
+    own = [i for i in found if heading(i) == folder]
+    return (own or found)[0]
 
 
 def test_the_readme_map_names_every_module_callers_above_callees() -> None:

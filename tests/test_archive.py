@@ -37,7 +37,7 @@ def test_nested_folder_aliases_and_junk(faces, tmp_path):
     )
     report = evaluate_archive(FixedClassifier(), data)
     assert report["n"] == 3
-    assert report["confusion_matrix"] == [[2, 0, 0], [1, 0, 0], [0, 0, 0]]
+    assert report["confusion_matrix"] == [[2, 0, 0], [1, 0, 0], [0, 0, 0]]  # two-class set
     assert report["accuracy"] == pytest.approx(2 / 3)
     assert sorted(f["file"] for f in report["files"]) == [
         "Mask/a.png",

@@ -10,6 +10,7 @@ import pytest
 
 from helpers import MODEL, crowd_of_small_faces, needs_model, needs_shared
 from mask_detector import config
+from mask_detector import pipeline as pipeline_module
 from mask_detector.cli import main
 
 
@@ -53,17 +54,18 @@ def test_predict_takes_the_small_face_path_and_leaves_tiny_faces_unjudged(
     photo, _ = crowd_of_small_faces(astronaut_bgr, sizes=(9, 10, 12, 13, 30, 40))
     path = tmp_path / "crowd.png"
     cv2.imwrite(str(path), photo)
-    assert main(["predict", str(path), "--json"]) == 0  # YuNet, small-face path, from 10 px
+    argv = ["predict", str(path), "--json", "--min-judged-face", "16"]
+    assert main(argv) == 0  # YuNet, small-face path, from 10 px
     faces = json.loads(capsys.readouterr().out)[0]["faces"]
     assert len(faces) == 6
     for face in faces:
-        small = max(face["box"][2:]) < config.MIN_JUDGED_FACE
+        small = max(face["box"][2:]) < 16
         assert (face["label"] == "too_small") == small
         assert (face["confidence"] is None) == small
     assert sum(f["label"] == "too_small" for f in faces) == 4
     assert main(["predict", str(path), "--min-face", "12"]) == 0  # the two 10 px boxes go
     assert len(capsys.readouterr().out.splitlines()) == 4
-    assert main(["predict", str(path), "--min-judged-face", "0"]) == 0
+    assert main(["predict", str(path)]) == 0  # by default every face is judged
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 6 and not any("too_small" in line for line in lines)
     assert main(["predict", str(path), "--no-small-faces", "--min-face", "8"]) == 0
@@ -169,6 +171,8 @@ def test_yunet_by_name_tries_the_download_and_explains_failure(tmp_path, monkeyp
     monkeypatch.setattr(config, "MODELS_DIR", tmp_path / "no-models")
     monkeypatch.setenv(config.ENV_CACHE, str(tmp_path / "cache"))
     monkeypatch.setattr(urllib.request, "urlopen", offline)
+    # predict's workers share models per process: none loaded by earlier tests may answer here.
+    monkeypatch.setattr(pipeline_module, "_loaded", {})
     image = tmp_path / "a.png"
     cv2.imwrite(str(image), np.zeros((32, 32, 3), np.uint8))
     assert main(["predict", str(image), "--detector", "yunet"]) == 1
@@ -176,3 +180,105 @@ def test_yunet_by_name_tries_the_download_and_explains_failure(tmp_path, monkeyp
     assert asked == [config.YUNET_URL]
     assert "could not be downloaded" in err and "--yunet-model" in err
     assert main(["predict", str(image), "--detector", "haar"]) == 0  # Haar keeps working
+
+
+@needs_model
+def test_predict_blur_hides_faces_on_annotated_images(photos, tmp_path, capsys):
+    plain, blurred = tmp_path / "plain", tmp_path / "blurred"
+    assert main(["predict", str(photos / "plain.jpg"), "--out", str(plain)]) == 0
+    assert main(["predict", str(photos / "plain.jpg"), "--out", str(blurred), "--blur"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("box=") == 2  # the faces are still found and reported
+    sharpness = [
+        cv2.Laplacian(
+            cv2.imread(str(d / "plain_annotated.png"), 0)[90:140, 200:250], cv2.CV_64F
+        ).var()
+        for d in (plain, blurred)
+    ]  # inside the astronaut's face
+    assert sharpness[1] < 0.05 * sharpness[0]
+
+
+@pytest.fixture
+def clip(tmp_path, astronaut_bgr):
+    """Ten frames (10 fps) of the astronaut's head, unmasked (the one face there)."""
+    from helpers import small_video
+
+    path = tmp_path / "clip.mp4"
+    head = np.ascontiguousarray(astronaut_bgr[:280, 100:380])
+    path.write_bytes(small_video(head, frames=10, fps=10))
+    return path
+
+
+@needs_model
+def test_video_json_frames_jsonl_and_annotated_output(clip, tmp_path, capsys):
+    frames_file, out = tmp_path / "frames.jsonl", tmp_path / "out.mp4"
+    argv = ["video", str(clip), "--json", "--frames-jsonl", str(frames_file), "--out", str(out)]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["frames"], summary["fps"]) == (10, 10.0)
+    assert summary["people"] == 1 and summary["people_per_label"]["without_mask"] == 1
+    assert set(summary["people_per_label"]) == set(config.RESULT_LABELS)
+    (track,) = summary["tracks"]
+    assert set(track) >= {"id", "label", "frames", "first_s", "last_s"}
+    assert (track["id"], track["label"], track["frames"]) == (1, "without_mask", 10)
+    assert (track["first_s"], track["last_s"]) == (0.0, 0.9)
+    lines = [json.loads(line) for line in frames_file.read_text().splitlines()]
+    assert [line["frame"] for line in lines] == list(range(10))
+    assert lines[3]["time_s"] == 0.3
+    (face,) = lines[3]["faces"]
+    assert set(face) == {"id", "box", "label", "confidence"} and face["id"] == 1
+    import av
+
+    with av.open(str(out)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 10
+
+
+@needs_model
+def test_video_text_lists_the_people(clip, capsys):
+    assert main(["video", str(clip)]) == 0
+    out = capsys.readouterr().out
+    assert "10 frames at 10 fps; 1 people (0 with mask, 1 without mask" in out
+    assert "person 1: without_mask" in out and "0.00-0.90 s, 10 frames" in out
+
+
+@needs_model
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "not a video file that can be read"),
+        (b"this is not a video\n" * 20, "not a video file that can be read"),
+    ],
+)
+def test_video_bad_file_is_one_error_line(tmp_path, content, message):
+    bad = tmp_path / "holiday.mp4"
+    bad.write_bytes(content)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mask_detector", "video", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=config.REPO_ROOT,
+    )
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert proc.returncode == 1 and len(errors) == 1
+    assert errors[0].startswith(f"error: {bad}: {message}")
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+@needs_model
+def test_video_missing_file_and_folder_output(clip, tmp_path, capsys):
+    assert main(["video", str(tmp_path / "none.mp4")]) == 1
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'none.mp4'}: not a video file")
+    assert main(["video", str(clip), "--out", str(tmp_path)]) == 1
+    assert "is a folder" in capsys.readouterr().err
+
+
+@needs_shared
+@needs_model
+def test_evaluate_scenes_on_one_part_of_the_split(capsys):
+    split = str(config.MODELS_DIR / config.SPLIT_NAME)
+    dev = config.scenes_dir()  # held out: none of its photos is in any part
+    assert (
+        main(["evaluate-scenes", str(dev / "images"), str(dev / "annotations"), "--split", split])
+        == 1
+    )
+    assert "none is in the test part" in capsys.readouterr().err

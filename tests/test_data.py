@@ -279,6 +279,7 @@ def test_scene_photos_split_by_photo_with_cross_source_groups(tmp_path, monkeypa
     assert sizes["test"]["photos"] == pytest.approx(6, abs=2)
     photos = split.scene_photos("train")
     assert all(p.image.is_file() and p.annotation.is_file() for p in photos)
+    assert split.annotation_names("train") == [p.annotation.name for p in photos]
     assert {label for p in photos for label, _ in p.faces} <= set(config.LABELS)
 
     # The manifest round-trips, and travels: sources resolve against the shared folder.

@@ -6,13 +6,17 @@ import numpy as np
 import pytest
 
 from mask_detector.config import display_name
+from mask_detector.evaluation.by_size import by_size
+from mask_detector.evaluation.calibration import calibration_report
 from mask_detector.evaluation.figures import (
+    by_size_figure,
     class_balance_figure,
     confusion_figure,
     confusion_rates,
     curves_figure,
     image_grid,
     pct,
+    reliability_figure,
     roc_figure,
     size_histogram,
     to_png,
@@ -100,6 +104,50 @@ def test_roc_figure_skips_reports_without_a_curve_and_zooms():
     assert len(main.get_lines()) == 2  # the curve and the diagonal
     assert zoom.get_xlim() == (0, 0.2) and zoom.get_ylim() == (0.8, 1.0)
     assert len(roc_figure(scenarios).axes) == 1
+
+
+def test_by_size_figure_accuracy_and_recall_per_data_set():
+    # Data set "a": two faces under 16 px (one right), one of 50 px, wrong; no face in between.
+    a = by_size([0, 1, 1], [0, 0, 0], [10, 12, 50])
+    b = by_size([1, 1], [1, 1], [20, 100])
+    (ax,) = by_size_figure({"a": a, "b": b}, "scenario x").axes
+    lines = {line.get_label(): line.get_ydata() for line in ax.get_lines()}
+    assert set(lines) == {
+        "a: accuracy (faces 2/0/0/0/1/0)",
+        "a: No mask recall",
+        "b: accuracy (faces 0/1/0/0/0/1)",
+        "b: No mask recall",
+    }
+    accuracy = lines["a: accuracy (faces 2/0/0/0/1/0)"]
+    assert accuracy[0] == 0.5 and accuracy[4] == 0.0 and np.isnan(accuracy[1])  # gaps
+    assert lines["a: No mask recall"][0] == 0.0 and np.isnan(lines["a: No mask recall"][5])
+    assert [t.get_text() for t in ax.get_xticklabels()] == [r["bucket"] for r in a]
+    assert ax.get_title() == "scenario x"
+    (ax,) = by_size_figure({"a": a}, recall_of="with_mask").axes
+    assert "a: Mask recall" in [line.get_label() for line in ax.get_lines()]
+
+
+def test_reliability_figure_one_panel_per_data_set_with_the_ece():
+    rng = np.random.default_rng(1)
+    probs = rng.dirichlet(np.ones(3) * 0.5, 40)
+    labels = probs.argmax(1)
+    labels[:10] = (labels[:10] + 1) % 3  # a quarter wrong: over-confident
+    report = calibration_report(2.0, probs, labels)
+    calibration = {"temperature": 2.0, "fitted_on": "val_scenes", "test_scenes": report}
+    fig = reliability_figure({**calibration, "val_scenes": report})
+    assert len(fig.axes) == 2 and fig.get_suptitle() == "temperature scaling, T = 2.000"
+    ax = fig.axes[0]
+    assert ax.get_title() == "test scenes (40 faces)"
+    before, after = report["before"], report["after"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        f"before (ECE {pct(before['ece'])})",
+        f"after (ECE {pct(after['ece'])})",
+    ]
+    _diagonal, drawn_before, _after = ax.get_lines()
+    filled = [b for b in before["bins"] if b["n"]]
+    assert list(drawn_before.get_xdata()) == [b["confidence"] for b in filled]
+    assert list(drawn_before.get_ydata()) == [b["accuracy"] for b in filled]
+    assert len(reliability_figure(calibration, "mine").axes) == 1
 
 
 def test_class_balance_and_sizes_for_every_class():

@@ -61,3 +61,15 @@ def test_loopback_mode_has_no_ice_servers_and_keeps_aioice_on_127_0_0_1(monkeypa
             await conn.close()
 
     assert asyncio.run(check()) == ["127.0.0.1"]
+
+
+def test_relay_policy_from_env_or_secrets_reaches_the_browser_configuration() -> None:
+    turn = [{"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}]
+    env = {ice.ENV_ICE_SERVERS: json.dumps(turn), ice.ENV_ICE_TRANSPORT_POLICY: "relay"}
+    assert ice.rtc_configuration(env) == {"iceServers": turn, "iceTransportPolicy": "relay"}
+    secrets = {"ice_servers": turn, "ice_transport_policy": "relay"}
+    assert ice.rtc_configuration({}, secrets)["iceTransportPolicy"] == "relay"
+    assert "iceTransportPolicy" not in ice.rtc_configuration({ice.ENV_ICE_SERVERS: "[]"})
+    assert ice.transport_policy({ice.ENV_ICE_TRANSPORT_POLICY: "all"}, secrets) == "all"
+    with pytest.raises(ValueError, match="transport policy 'turn-only'"):
+        ice.rtc_configuration({ice.ENV_ICE_TRANSPORT_POLICY: "turn-only"})

@@ -22,7 +22,7 @@ from mask_detector import config
 
 APP = str(config.REPO_ROOT / "app.py")
 
-#: Session-state slots where the pages keep a user's results (pages/*.py, mask_detector/app).
+#: Session-state slots where the pages keep a user's results (app_pages/*.py, mask_detector/app).
 RESULT_SLOTS = ("_upload_results", "_video_result", "_eval_result")
 
 pytestmark = needs_model
@@ -48,8 +48,8 @@ def held_results(at: AppTest) -> list[str]:
 
 
 def test_photos_of_one_session_are_not_seen_by_another(astronaut_bgr, private_tmp):
-    alice = session("pages/upload.py")
-    bob = session("pages/upload.py")
+    alice = session("app_pages/upload.py")
+    bob = session("app_pages/upload.py")
     alice.file_uploader(key="upload_files").set_value(
         [("alice.png", encode(astronaut_bgr), "image/png")]
     ).run()
@@ -79,8 +79,8 @@ def test_photos_of_one_session_are_not_seen_by_another(astronaut_bgr, private_tm
 def test_video_of_one_session_is_not_seen_by_another_and_files_are_removed(
     astronaut_bgr, private_tmp
 ):
-    alice = session("pages/video.py")
-    bob = session("pages/video.py")
+    alice = session("app_pages/video.py")
+    bob = session("app_pages/video.py")
     clip = small_video(astronaut_bgr[:256, 128:384])
     alice.file_uploader(key="video_file").set_value(("alice.mp4", clip, "video/mp4")).run()
     assert not alice.exception and not alice.error
@@ -109,8 +109,8 @@ def test_archive_of_one_session_is_not_seen_by_another_and_files_are_removed(
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("with_mask/a.png", encode(masked_astronaut_bgr[crop]))
         zf.writestr("without_mask/b.png", encode(astronaut_bgr[crop]))
-    alice = session("pages/metrics.py")
-    bob = session("pages/metrics.py")
+    alice = session("app_pages/metrics.py")
+    bob = session("app_pages/metrics.py")
     alice.file_uploader(key="eval_zip").set_value(("alice.zip", buf.getvalue(), "application/zip"))
     alice.run()
     assert not alice.exception and not alice.error

@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 
 from helpers import MODEL, needs_model
-from mask_detector import config
+from mask_detector import config, draw
 from mask_detector.app import ice
 from mask_detector.app.live import LiveProcessor
 from mask_detector.app.stats import LiveSnapshot, LiveStats
-from mask_detector.detection import Detection
+from mask_detector.detection import Detection, count_labels
 
-PAGE = str(config.REPO_ROOT / "pages" / "live.py")
+PAGE = str(config.REPO_ROOT / "app_pages" / "live.py")
 
 MASK = Detection((0, 0, 10, 10), "with_mask", 0.9)
 NO_MASK = Detection((20, 0, 10, 10), "without_mask", 0.8)
@@ -37,20 +37,34 @@ class FakeClock:
 
 
 class FakePipeline:
-    """Records what it saw; optionally slow, like a real pipeline on a busy CPU."""
+    """Stands in for MaskDetector under the tracker: its detector finds fixed boxes, its
+    classifier gives each a fixed label; records what it saw; optionally slow, like a real
+    pipeline on a busy CPU."""
 
     def __init__(self, detections: list[Detection] | None = None, delay: float = 0.0) -> None:
         self.detections = detections if detections is not None else [NO_MASK]
         self.delay = delay
+        self.min_confidence = 0.0
         self.seen: list[int] = []  # the first pixel of each frame: the frame's index
+        self.detector = self  # detect() below is the face detector
 
-    def process(self, image: np.ndarray) -> tuple[np.ndarray, list[Detection]]:
+    def detect(self, image: np.ndarray) -> list[tuple[int, int, int, int]]:
         self.seen.append(int(image[0, 0, 0]))
         if self.delay:
             time.sleep(self.delay)
-        out = image.copy()
-        out[:4, :4] = (0, 255, 0)
-        return out, list(self.detections)
+        return [d.box for d in self.detections]
+
+    def judges(self, box) -> bool:
+        return True
+
+    def probabilities(self, bgr: np.ndarray, boxes) -> np.ndarray:
+        rows = []
+        for box in boxes:
+            (found,) = [d for d in self.detections if d.box == box]
+            row = np.full(len(config.LABELS), (1 - found.confidence) / (len(config.LABELS) - 1))
+            row[config.LABELS.index(found.label)] = found.confidence
+            rows.append(row)
+        return np.array(rows).reshape(-1, len(config.LABELS))
 
 
 def frame_of(value: int, size: tuple[int, int] = (48, 64)) -> av.VideoFrame:
@@ -62,16 +76,39 @@ def frame_of(value: int, size: tuple[int, int] = (48, 64)) -> av.VideoFrame:
 # --- LiveStats -----------------------------------------------------------------------------------
 
 
+def counts(**by_label: int) -> dict[str, int]:
+    """A count for every label of config.RESULT_LABELS (0 unless given)."""
+    return {label: by_label.get(label, 0) for label in config.RESULT_LABELS}
+
+
 def test_snapshot_text_is_the_one_line_status() -> None:
-    snap = LiveSnapshot(12.46, 1, 0, 30, 2, 0, 0.1, 0.5)
-    assert snap.text() == "12.5 FPS · 1 with mask · 0 without mask"
+    snap = LiveSnapshot(12.46, 30, 2, 0, 0.1, 0.5, counts(with_mask=1), counts(with_mask=2))
+    assert snap.text().startswith("12.5 FPS · 1 with mask · 0 without mask")
     assert snap.details().startswith("30 frames processed · 2 dropped")
-    assert snap.active
+    assert snap.active and not snap.alert
+    assert snap.alert_text() == "No one without a mask in view"
+    assert snap.people_text().startswith("In view: 1 person · 2 people seen since START (2 with")
+
+
+def test_the_figures_line_names_every_label_and_alerts_on_the_third() -> None:
+    """Three labels: "X FPS · N with mask · M without mask · K mask worn wrong"; a mask worn wrong
+    raises the alert as no mask does."""
+    assert "mask_worn_incorrectly" in config.LABELS
+    now = counts(with_mask=2, mask_worn_incorrectly=1)
+    seen = counts(with_mask=2, without_mask=1, mask_worn_incorrectly=1)
+    snap = LiveSnapshot(14.96, 75, 0, 0, 0.1, 0.5, now, seen)
+    assert snap.text() == "15.0 FPS · 2 with mask · 0 without mask · 1 mask worn wrong"
+    assert snap.alert and snap.alert_text() == "Alert: 1 mask worn wrong"
+    assert snap.seen_text() == (
+        "4 people seen since START (2 with mask, 1 without mask, 1 mask worn wrong)"
+    )
+    no_mask = LiveSnapshot(9.0, 9, 0, 0, 0.1, 0.5, counts(without_mask=2), seen)
+    assert no_mask.alert_text() == "Alert: 2 without mask"
 
 
 def test_stats_start_empty() -> None:
     snap = LiveStats().snapshot()
-    assert (snap.fps, snap.frames, snap.with_mask, snap.without_mask) == (0.0, 0, 0, 0)
+    assert (snap.fps, snap.frames, snap.in_view, snap.people) == (0.0, 0, counts(), counts())
     assert snap.idle_s is None and snap.first_frame_s is None and not snap.active
 
 
@@ -80,19 +117,21 @@ def test_fps_over_a_sliding_window_then_zero_when_frames_stop() -> None:
     stats = LiveStats(window_s=2.0, clock=clock)
     clock.now += 0.75  # connection set-up before the first frame
     for _ in range(40):  # 4 s at 10 fps
-        stats.update([MASK, NO_MASK, NO_MASK])
+        stats.update([MASK, NO_MASK, NO_MASK], counts(with_mask=1, without_mask=3))
         clock.now += 0.1
     snap = stats.snapshot()
     assert snap.fps == pytest.approx(10.0)
-    assert (snap.with_mask, snap.without_mask, snap.frames) == (1, 2, 40)
+    assert snap.in_view == counts(with_mask=1, without_mask=2) and snap.frames == 40
+    assert snap.people == counts(with_mask=1, without_mask=3)
     assert snap.first_frame_s == pytest.approx(0.75)
-    assert snap.active
+    assert snap.active and snap.alert
     for _ in range(10):  # slows down to 2 fps: the window forgets the fast part
         stats.update([])
         clock.now += 0.5
     snap = stats.snapshot()
     assert snap.fps == pytest.approx(2.0)
-    assert (snap.with_mask, snap.without_mask) == (0, 0)
+    assert snap.in_view == counts() and not snap.alert
+    assert snap.people == counts(with_mask=1, without_mask=3)  # kept when not given
     clock.now += 2.5  # no frame for longer than the window: stopped
     snap = stats.snapshot()
     assert snap.fps == 0.0 and not snap.active and snap.frames == 50
@@ -101,7 +140,7 @@ def test_fps_over_a_sliding_window_then_zero_when_frames_stop() -> None:
 def test_reset_starts_a_new_stream() -> None:
     clock = FakeClock()
     stats = LiveStats(clock=clock)
-    stats.update([MASK], dropped=3)
+    stats.update([MASK], counts(with_mask=1), dropped=3)
     stats.add_error()
     clock.now += 5
     stats.reset()
@@ -109,6 +148,7 @@ def test_reset_starts_a_new_stream() -> None:
     stats.update([])
     snap = stats.snapshot()
     assert (snap.frames, snap.dropped, snap.errors) == (1, 0, 0)
+    assert snap.people == counts()
     assert snap.first_frame_s == pytest.approx(0.25)
 
 
@@ -142,15 +182,35 @@ def test_stats_are_consistent_under_concurrent_writers_and_readers() -> None:
 # --- LiveProcessor -------------------------------------------------------------------------------
 
 
-def test_recv_draws_on_the_frame_and_counts(astronaut_bgr) -> None:
-    proc = LiveProcessor(FakePipeline([MASK, NO_MASK, NO_MASK]))
-    frame = av.VideoFrame.from_ndarray(astronaut_bgr, format="bgr24")
-    out = proc.recv(frame)
+def test_recv_tracks_draws_and_counts(astronaut_bgr) -> None:
+    third = Detection((100, 100, 60, 60), "mask_worn_incorrectly", 0.95)
+    proc = LiveProcessor(FakePipeline([MASK, NO_MASK, third]))
+    for _ in range(3):
+        out = proc.recv(av.VideoFrame.from_ndarray(astronaut_bgr, format="bgr24"))
     assert isinstance(out, av.VideoFrame)
     assert (out.width, out.height) == (512, 512)
-    assert tuple(out.to_ndarray(format="bgr24")[0, 0]) == (0, 255, 0)
+    drawn = out.to_ndarray(format="bgr24")
+    assert tuple(drawn[100, 100]) == draw.colour("mask_worn_incorrectly")  # the amber box
     snap = proc.stats.snapshot()
-    assert (snap.frames, snap.with_mask, snap.without_mask) == (1, 1, 2)
+    assert snap.frames == 3
+    assert snap.in_view == counts(with_mask=1, without_mask=1, mask_worn_incorrectly=1)
+    assert snap.people == snap.in_view  # three tracks, one person each
+    assert snap.text().endswith("1 with mask · 1 without mask · 1 mask worn wrong")
+
+
+def test_blur_can_be_switched_on_while_streaming(astronaut_bgr, astronaut_face_box) -> None:
+    face = Detection(astronaut_face_box, "without_mask", 0.9)
+    proc = LiveProcessor(FakePipeline([face]))
+    x, y, w, h = astronaut_face_box
+    inner = (slice(y + h // 4, y + 3 * h // 4), slice(x + w // 4, x + 3 * w // 4))
+    for _ in range(3):  # the face becomes a track (the detector runs on every other frame)
+        plain = proc.process_bgr(astronaut_bgr)
+    assert np.array_equal(plain[inner], astronaut_bgr[inner])
+    proc.blur = True
+    for _ in range(2):
+        blurred = proc.process_bgr(astronaut_bgr)
+        assert np.abs(blurred[inner].astype(int) - astronaut_bgr[inner]).mean() > 10
+    assert proc.stats.snapshot().in_view == counts(without_mask=1)  # counts stay
 
 
 def test_recv_queued_processes_only_the_newest_frame() -> None:
@@ -158,22 +218,22 @@ def test_recv_queued_processes_only_the_newest_frame() -> None:
     proc = LiveProcessor(pipeline)
     out = asyncio.run(proc.recv_queued([frame_of(v) for v in (1, 2, 3, 4, 5)]))
     assert pipeline.seen == [5]
-    assert len(out) == 1 and out[0].to_ndarray(format="bgr24")[10, 10, 0] == 5
+    assert len(out) == 1 and out[0].to_ndarray(format="bgr24")[45, 5, 0] == 5  # off the box
     snap = proc.stats.snapshot()
     assert (snap.frames, snap.dropped) == (1, 4)
 
 
 def test_a_failing_frame_passes_through_and_is_counted() -> None:
-    class Broken:
-        def process(self, image):
+    class Broken(FakePipeline):
+        def detect(self, image):
             raise RuntimeError("boom")
 
     proc = LiveProcessor(Broken())
-    out = proc.recv(frame_of(7))
-    assert out.to_ndarray(format="bgr24")[0, 0, 0] == 7
-    proc.recv(frame_of(8))
+    for value in (7, 8, 9, 10):  # the detector runs on every other frame: 7 and 9
+        out = proc.recv(frame_of(value))
+        assert out.to_ndarray(format="bgr24")[0, 0, 0] == value
     snap = proc.stats.snapshot()
-    assert (snap.errors, snap.frames) == (2, 0)
+    assert (snap.errors, snap.frames) == (2, 2)
 
 
 def test_slow_processing_drops_frames_instead_of_lagging() -> None:
@@ -199,9 +259,9 @@ def test_slow_processing_drops_frames_instead_of_lagging() -> None:
     lags: list[int] = []
 
     class Slow(FakePipeline):
-        def process(self, image):
+        def detect(self, image):
             lags.append(produced - int(image[0, 0, 0]))
-            return super().process(image)
+            return super().detect(image)
 
     proc = LiveProcessor(Slow(delay=0.05))
 
@@ -226,17 +286,18 @@ def test_recv_with_the_real_pipeline(astronaut_bgr, masked_astronaut_bgr) -> Non
     from mask_detector.pipeline import MaskDetector
 
     pipeline = MaskDetector.load(MODEL)
-    proc = LiveProcessor(pipeline)
-    for n, image in enumerate((astronaut_bgr, masked_astronaut_bgr), 1):
+    for image in (astronaut_bgr, masked_astronaut_bgr):
+        proc = LiveProcessor(pipeline)
         expected = pipeline.detect(image)
-        out = proc.recv(av.VideoFrame.from_ndarray(image, format="bgr24")).to_ndarray(
-            format="bgr24"
-        )
-        assert out.shape == image.shape
-        assert not np.array_equal(out, image)  # boxes were drawn
+        for _ in range(3):
+            out = proc.recv(av.VideoFrame.from_ndarray(image, format="bgr24"))
+        out_bgr = out.to_ndarray(format="bgr24")
+        assert out_bgr.shape == image.shape
+        assert not np.array_equal(out_bgr, image)  # boxes were drawn
         snap = proc.stats.snapshot()
-        assert snap.frames == n and snap.with_mask + snap.without_mask == len(expected) >= 1
-        assert snap.with_mask == sum(d.label == "with_mask" for d in expected)
+        assert snap.frames == 3 and sum(snap.in_view.values()) == len(expected) >= 1
+        assert snap.in_view == count_labels(expected)
+        assert sum(snap.people.values()) == len(expected)
 
 
 # --- The page under AppTest ----------------------------------------------------------------------
@@ -296,11 +357,19 @@ def test_live_page_renders_idle(page_env, fake_pipeline) -> None:
 def test_live_page_shows_the_live_figures(page_env, fake_pipeline) -> None:
     at = _run_page()
     stats: LiveStats = at.session_state["live_stats"]
-    stats.update([MASK, NO_MASK])
-    stats.update([MASK, NO_MASK], dropped=2)
+    stats.update([MASK, NO_MASK], counts(with_mask=1, without_mask=2))
+    stats.update([MASK, NO_MASK], counts(with_mask=1, without_mask=2), dropped=2)
     at.run()
-    assert at.text[0].value.endswith("FPS · 1 with mask · 1 without mask")
+    assert "FPS · 1 with mask · 1 without mask · 0 mask worn wrong" in at.text[0].value
+    assert "Alert: 1 without mask" in at.markdown[-1].value
+    assert at.text[1].value == (
+        "In view: 2 people · 3 people seen since START "
+        "(1 with mask, 2 without mask, 0 mask worn wrong)"
+    )
     assert any(c.value.startswith("2 frames processed · 2 dropped") for c in at.main.caption)
+    stats.update([MASK], counts(with_mask=1, without_mask=2))
+    at.run()
+    assert "No one without a mask in view" in at.markdown[-1].value
 
 
 def test_live_page_reports_bad_ice_setting(page_env, fake_pipeline, monkeypatch) -> None:

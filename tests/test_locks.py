@@ -63,3 +63,25 @@ def test_dev_lock_keeps_the_runtime_versions() -> None:
     runtime = pins(ROOT / "requirements.lock")
     dev = pins(ROOT / "requirements-dev.lock")
     assert {name: dev.get(name) for name in runtime} == runtime
+
+
+#: cv2 comes from opencv-python-headless alone. These wheels install the same `cv2` package, so
+#: beside it one would overwrite the other's files (and opencv-python needs a desktop's GUI
+#: libraries); trackers 2.2 and later, and supervision before 0.30, require opencv-python.
+OTHER_OPENCV_WHEELS = ("opencv-python", "opencv-contrib-python", "opencv-contrib-python-headless")
+
+
+def locked_names(path: Path) -> set[str]:
+    """Every package a lock file installs on any Python (markers ignored)."""
+    return {
+        canonicalize_name(Requirement(line).name)
+        for line in path.read_text().splitlines()
+        if line and line[0] not in "# "
+    }
+
+
+@pytest.mark.parametrize("lock", ["requirements.lock", "requirements-dev.lock"])
+def test_lock_installs_one_opencv(lock: str) -> None:
+    names = locked_names(ROOT / lock)
+    assert "opencv-python-headless" in names
+    assert not names & set(OTHER_OPENCV_WHEELS), f"{lock} installs a second cv2"

@@ -7,13 +7,19 @@ from mask_detector.config import LABELS
 from mask_detector.evaluation.by_size import (
     SIZE_EDGES,
     bucket_names,
+    bucket_of,
     by_size,
     by_size_table,
     face_size,
     merge_rows,
     split_at,
 )
-from mask_detector.evaluation.metrics import classification_report, recalls_text, summary_line
+from mask_detector.evaluation.metrics import (
+    classification_report,
+    macro,
+    recalls_text,
+    summary_line,
+)
 
 
 def probs_for(predicted: list[int]) -> np.ndarray:
@@ -66,6 +72,11 @@ def test_two_class_data_scored_by_a_three_class_model():
     assert recalls_text(r) == "with_mask recall 50.00%, without_mask recall 50.00%"
     none_called = classification_report(y, probs_for([0, 0, 1, 1]))
     assert none_called["per_class"]["mask_worn_incorrectly"]["precision"] is None
+    # Macro averages are over the classes the data has: the third class's precision of 0 (the
+    # faces wrongly given it) is not a class's figure here.
+    assert macro(r, "precision") == pytest.approx((1.0 + 1.0) / 2)
+    assert macro(r, "recall") == 0.5
+    assert np.isnan(macro({"per_class": {"a": {"recall": None, "support": 0}}}, "recall"))
 
 
 def test_single_class_has_no_auc():
@@ -79,6 +90,7 @@ def test_size_buckets_and_their_edges():
     sizes = [5, 15.9, 16, 23, 24, 31, 32, 47, 48, 95, 96, 500]
     rows = by_size([0] * 12, [0] * 12, sizes)
     assert [r["n"] for r in rows] == [2, 2, 2, 2, 2, 2]
+    assert bucket_of(sizes).tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]  # edges go up
     assert (rows[0]["min_px"], rows[0]["max_px"]) == (None, 16)
     assert (rows[-1]["min_px"], rows[-1]["max_px"]) == (96, None)
 

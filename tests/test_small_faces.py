@@ -51,8 +51,7 @@ def _pipeline(**kwargs: object) -> tuple[MaskDetector, CountingClassifier]:
 
 
 def test_faces_under_the_threshold_are_found_not_judged():
-    pipeline, classifier = _pipeline()
-    assert config.MIN_JUDGED_FACE == pipeline.min_judged_face == 16
+    pipeline, classifier = _pipeline(min_judged_face=16)
     faces = pipeline.detect(np.zeros((100, 100, 3), np.uint8))
     assert [f.box for f in faces] == BOXES  # every face kept, in the detector's order
     assert [f.label for f in faces] == ["too_small", "too_small", "with_mask", "with_mask"]
@@ -62,7 +61,8 @@ def test_faces_under_the_threshold_are_found_not_judged():
 
 
 def test_the_threshold_is_a_setting_and_confidence_never_hides_a_small_face():
-    pipeline, classifier = _pipeline(min_judged_face=0)
+    pipeline, classifier = _pipeline()  # the default judges every face (config.MIN_JUDGED_FACE)
+    assert config.MIN_JUDGED_FACE == pipeline.min_judged_face == 0
     faces = pipeline.detect(np.zeros((100, 100, 3), np.uint8))
     assert [f.label for f in faces] == ["with_mask"] * 4 and len(classifier.asked) == 4
     strict, _ = _pipeline(min_confidence=0.95, min_judged_face=41)
@@ -136,3 +136,15 @@ def test_scene_reports_show_recall_by_size_per_detector_setting():
     rows = {r["detector"]: r for r in scenes_rows(scenes)}
     assert rows["yunet"]["found and labelled right"] == "70.0%"
     assert rows["old"]["found and labelled right"] == "n/a"
+
+
+def test_count_lines_name_too_small_faces_only_when_there_are_some():
+    from mask_detector.app.people import people_line
+
+    assert config.counted_labels({"with_mask": 2, config.TOO_SMALL: 0}) == config.LABELS
+    assert config.counted_labels({config.TOO_SMALL: 1}) == config.RESULT_LABELS
+    summary = {"people": 2, "people_per_label": {"with_mask": 1, config.TOO_SMALL: 1}}
+    assert people_line(summary) == (
+        "2 people: 1 with mask, 0 without mask, 0 mask worn wrong, 1 too small to judge"
+    )
+    assert "too small" not in people_line({"people": 1, "people_per_label": {"with_mask": 1}})

@@ -1,33 +1,189 @@
-"""A tiny real training run: features, head + fine-tune phases, metrics JSON, export, reload."""
+"""Training: scenarios, views, class weights, calibration, and a tiny real training run."""
 
 import json
 
 import numpy as np
 import pytest
 
-from helpers import needs_shared
+from helpers import needs_shared, needs_yunet
 from mask_detector import config
 from mask_detector.classifier import MaskClassifier
 from mask_detector.data.split import Split
+from mask_detector.evaluation.calibration import (
+    calibration_report,
+    fit_temperature,
+    reliability,
+    scale_probs,
+)
+from mask_detector.preprocess import crop_faces
 from mask_detector.training.scenario import Scenario, load_scenario, scenario_names
 from mask_detector.training.train import class_weights
+from mask_detector.training.views import (
+    FaceItem,
+    ViewRecipe,
+    augment_face,
+    face_views,
+    jitter_box,
+    relight,
+    shrink,
+)
+
+#: What a scenario can change, each a group of fields that make one change together.
+ASPECTS = {
+    "scene faces": ("scene_faces", "jitter_shift", "jitter_scale"),
+    "yunet faces": ("yunet_faces",),
+    "resolution augmentation": ("resolution_aug",),
+    "input size": ("image_size",),
+    "fine-tuning": ("finetune_from", "finetune_epochs", "finetune_lr"),
+    "class weights": ("class_weight",),
+    "views": ("views", "augment"),
+}
 
 
-def test_three_named_scenarios_answer_two_questions():
-    names = scenario_names()
-    assert names == ["finetune", "finetune_strong_aug", "head_only"]
-    head, fine, strong = (
-        load_scenario(n) for n in ("head_only", "finetune", "finetune_strong_aug")
-    )
-    # head_only vs finetune: only fine-tuning differs; finetune vs strong: only augmentation.
-    assert head.finetune_from is None and fine.finetune_from == strong.finetune_from
-    assert (head.augment, fine.augment, strong.augment) == ("light", "light", "strong")
+def _aspects_changed(a: Scenario, b: Scenario) -> set[str]:
+    da, db = a.to_dict(), b.to_dict()
+    changed = {k for k in da if da[k] != db[k]} - {"name", "description"}
+    unknown = changed - {f for fields in ASPECTS.values() for f in fields}
+    assert not unknown, f"{a.name} vs {b.name}: {unknown} is no known aspect"
+    return {name for name, fields in ASPECTS.items() if changed & set(fields)}
+
+
+def test_each_scenario_differs_from_another_in_one_thing():
+    scenarios = [load_scenario(n) for n in scenario_names()]
+    assert "closeups" in scenario_names() and len(scenarios) >= 3
+    for s in scenarios:
+        if s.name == "closeups":
+            continue
+        steps = [_aspects_changed(s, other) for other in scenarios if other is not s]
+        assert any(len(step) == 1 for step in steps), f"{s.name} differs in more than one thing"
+    base = load_scenario("closeups")
+    assert not base.scene_faces and base.finetune_from == "block_13_expand"
 
 
 def test_class_weights_balance_the_loss():
-    weights = class_weights(np.array([0, 0, 0, 1]))
-    assert weights[1] == pytest.approx(3 * weights[0])
-    assert 3 * weights[0] + weights[1] == pytest.approx(4)
+    weights = class_weights(np.array([0, 0, 0, 1, 2, 2]))
+    assert weights is not None
+    assert weights[1] == pytest.approx(3 * weights[0]) and weights[2] == pytest.approx(
+        1.5 * weights[0]
+    )
+    assert 3 * weights[0] + weights[1] + 2 * weights[2] == pytest.approx(6)
+    two = class_weights(np.array([0, 0, 0, 1]))  # a class with no face gets no weight
+    assert two is not None and set(two) == {0, 1} and 3 * two[0] + two[1] == pytest.approx(4)
+    assert class_weights(np.array([0, 1]), "none") is None
+    gentle = class_weights(np.array([0, 0, 0, 0, 1]), "sqrt")
+    assert gentle is not None and gentle[1] == pytest.approx(2 * gentle[0])  # sqrt(4)
+    assert 4 * gentle[0] + gentle[1] == pytest.approx(5)
+
+
+def test_jitter_stays_within_its_bounds():
+    rng = np.random.default_rng(0)
+    box = (100, 80, 40, 50)
+    for _ in range(500):
+        x, y, w, h = jitter_box(box, rng, shift=0.15, scale=0.3)
+        assert abs(x + w / 2 - 120) <= 0.15 * 40 + 1 and abs(y + h / 2 - 105) <= 0.15 * 50 + 1
+        assert 0.7 * 0.85 * 40 - 1 <= w <= 1.3 * 1.15 * 40 + 1
+        assert 0.7 / 1.15 * 50 - 1 <= h <= 1.3 / 0.85 * 50 + 1
+    assert jitter_box(box, rng, 0.0, 0.0) == box
+    assert jitter_box((0, 0, 1, 1), rng, 0.5, 0.9)[2:] >= (1, 1)
+
+
+def test_views_start_with_the_pipeline_crop(astronaut_bgr, astronaut_face_box):
+    item = FaceItem(config.REPO_ROOT, 0, astronaut_face_box, "scene")
+    recipe = ViewRecipe(shift=0.15, scale=0.3, lowres=1.0, jpeg=1.0, blur=1.0, light=1.0)
+    views = face_views(astronaut_bgr, item, 4, recipe, np.random.default_rng(1))
+    assert len(views) == 4
+    assert np.array_equal(views[0], crop_faces(astronaut_bgr, [astronaut_face_box])[0])
+    assert all(12 <= max(v.shape[:2]) <= 64 for v in views[1:])  # shrunk like crowd faces
+    whole = face_views(
+        astronaut_bgr, FaceItem(config.REPO_ROOT, 1), 2, ViewRecipe(), np.random.default_rng(1)
+    )
+    assert whole[0] is astronaut_bgr and whole[1].shape == astronaut_bgr.shape
+
+
+def test_roughening_ops(astronaut_bgr):
+    assert shrink(astronaut_bgr, 32).shape == (32, 32, 3)
+    assert shrink(astronaut_bgr[:20, :10], 32).shape == (20, 10, 3)  # never enlarged
+    assert np.array_equal(relight(astronaut_bgr, 0, 1, 1), astronaut_bgr)
+    assert relight(astronaut_bgr, 40, 1, 1).mean() > astronaut_bgr.mean()
+    rng = np.random.default_rng(2)
+    plain = augment_face(astronaut_bgr, ViewRecipe(), rng)
+    assert np.array_equal(plain, astronaut_bgr)  # an empty recipe changes nothing
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_temperature_scaling_is_softmax_of_logits_over_t():
+    z = np.random.default_rng(3).normal(0, 4, (50, 3))
+    for t in (0.5, 1.0, 2.7):
+        assert np.allclose(scale_probs(softmax(z), t), softmax(z / t), atol=1e-9)
+
+
+def test_fit_temperature_finds_the_overconfidence():
+    rng = np.random.default_rng(4)
+    z = rng.normal(0, 3, (6000, 3))
+    truth = softmax(z / 2.0)  # the world is twice as unsure as the model says
+    labels = np.array([rng.choice(3, p=p) for p in truth])
+    t = fit_temperature(softmax(z), labels)
+    assert t == pytest.approx(2.0, rel=0.1)
+    report = calibration_report(t, softmax(z), labels)
+    assert report["after"]["ece"] < report["before"]["ece"] / 2
+    assert report["after"]["nll"] < report["before"]["nll"]
+    assert report["after"]["brier"] < report["before"]["brier"]
+
+
+def test_fit_temperature_is_not_dragged_by_a_few_confident_label_errors():
+    from scipy.optimize import minimize_scalar
+
+    from mask_detector.evaluation.calibration import nll
+
+    def nll_temperature(probs, labels):  # what the usual log-likelihood fit would give
+        fit = minimize_scalar(
+            lambda t: nll(scale_probs(probs, t), labels), bounds=(0.1, 10), method="bounded"
+        )
+        return fit.x
+
+    rng = np.random.default_rng(6)
+    probs = softmax(rng.normal(0, 3, (4000, 3)))
+    labels = np.array([rng.choice(3, p=p) for p in probs])  # calibrated at T = 1
+    noisy = labels.copy()
+    sure = np.flatnonzero(probs.max(1) > 0.995)[:20]
+    noisy[sure] = (noisy[sure] + 1) % 3  # twenty confident faces mislabelled (0.5%)
+    clean_t = fit_temperature(probs, labels)
+    assert clean_t == pytest.approx(1.0, abs=0.1)
+    drift = fit_temperature(probs, noisy) - clean_t
+    assert abs(drift) < 0.5 * (nll_temperature(probs, noisy) - nll_temperature(probs, labels))
+
+
+def test_reliability_bins_and_ece():
+    probs = np.array([[0.9, 0.05, 0.05]] * 4 + [[0.2, 0.7, 0.1]] * 2)
+    labels = np.array([0, 0, 1, 2, 1, 1])
+    r = reliability(probs, labels, bins=10)
+    assert r["n"] == 6 and sum(b["n"] for b in r["bins"]) == 6
+    top = next(b for b in r["bins"] if b["lo"] == pytest.approx(0.8))
+    assert top["n"] == 4 and top["accuracy"] == 0.5 and top["confidence"] == pytest.approx(0.9)
+    # |0.5 - 0.9| on 4 faces, |1.0 - 0.7| on 2.
+    assert r["ece"] == pytest.approx((4 * 0.4 + 2 * 0.3) / 6)
+    json.dumps(r)
+
+
+@pytest.mark.slow
+def test_baked_temperature_gives_softmax_of_logits_over_t():
+    keras = pytest.importorskip("keras")
+    from mask_detector.training.model import OUTPUT_LAYER, bake_temperature
+
+    inputs = keras.Input((5,))
+    model = keras.Model(
+        inputs, keras.layers.Dense(3, activation="softmax", name=OUTPUT_LAYER)(inputs)
+    )
+    x = np.random.default_rng(5).normal(0, 3, (20, 5)).astype(np.float32)
+    before = model.predict(x, verbose=0)
+    bake_temperature(model, 2.5)
+    after = model.predict(x, verbose=0)
+    assert np.allclose(after, scale_probs(before, 2.5), atol=1e-5)
+    assert (after.argmax(1) == before.argmax(1)).all()
 
 
 @pytest.mark.slow
@@ -38,24 +194,71 @@ def test_tiny_training_run_exports_a_working_model(tmp_path, monkeypatch):
     from mask_detector.training.train import train_scenario
 
     monkeypatch.setenv(config.ENV_CACHE, str(tmp_path / "cache"))
-    scenario = Scenario(**{**load_scenario("finetune").to_dict(), "name": "tiny"}).shrunk(1, 2)
+    scenario = Scenario(**{**load_scenario("scenes_lowres").to_dict(), "name": "tiny"})
     split = Split.load(config.MODELS_DIR / config.SPLIT_NAME)
     lines: list[str] = []
     metrics = train_scenario(
         config.training_data_dir(),
         split,
-        scenario,
+        scenario.shrunk(1, 2),
         runs_dir=tmp_path / "runs",
         limit=12,
         log=lines.append,
     )
     assert any("head epoch 1" in line for line in lines)
     assert any("finetune epoch 1" in line for line in lines)
-    saved = json.loads((tmp_path / "runs" / "tiny" / "metrics.json").read_text())
+    saved = json.loads((tmp_path / "runs" / "tiny" / config.METRICS_NAME).read_text())
     assert saved["test"]["n"] == metrics["test"]["n"] == 12
+    assert saved["test_scenes"]["n"] == 12 and saved["val_all"]["n"] == 24
     assert set(saved["history"]) == {"head", "finetune"}
-    assert ship_best(tmp_path / "runs", tmp_path / "models") == "tiny"
-    probs = MaskClassifier(tmp_path / "models" / config.TFLITE_MODEL_NAME).classify(
-        [np.zeros((50, 40, 3), np.uint8)] * 3
-    )
+    assert saved["calibration"]["temperature"] > 0
+    assert {"before", "after"} <= set(saved["calibration"]["test_scenes"])
+    assert saved["test_scenes"]["by_size"][0]["bucket"] == "<16"
+    assert ship_best(tmp_path / "runs", tmp_path / "models", tmp_path / "no-scenes") == "tiny"
+    lite = MaskClassifier(tmp_path / "models" / config.TFLITE_MODEL_NAME)
+    probs = lite.classify([np.zeros((50, 40, 3), np.uint8)] * 3)
     assert probs.shape == (3, len(config.LABELS)) and np.allclose(probs.sum(1), 1, atol=1e-4)
+    summary = json.loads((tmp_path / "models" / config.METRICS_NAME).read_text())
+    assert summary["shipped_scenario"] == "tiny" and summary["calibration"]["temperature"] > 0
+
+
+@needs_shared
+@needs_yunet
+def test_yunet_faces_take_the_label_of_the_annotated_face(tmp_path, monkeypatch):
+    from mask_detector.detectors.base import box_iou
+    from mask_detector.training.faces import scene_items, yunet_items
+
+    monkeypatch.setenv(config.ENV_CACHE, str(tmp_path))
+    photos = Split.load(config.MODELS_DIR / config.SPLIT_NAME).scene_photos("train")[:6]
+    lines: list[str] = []
+    items = yunet_items(photos, log=lines.append)
+    assert items and all(i.source == "yunet" and i.box is not None for i in items)
+    annotated = scene_items(photos)
+    for item in items:  # each matches an annotated face of its photo, and takes its label
+        best = max(
+            (a for a in annotated if a.image == item.image),
+            key=lambda a: box_iou(a.box, item.box),
+        )
+        assert box_iou(best.box, item.box) >= 0.3 and best.label == item.label
+    assert yunet_items(photos, log=lines.append) == items  # the second call reads the cache
+    assert "from cache" in lines[-1]
+
+
+def test_selection_keeps_the_close_up_floor_then_weighs_every_class():
+    from mask_detector.training.ship import selection_score
+
+    def run(closeup_acc: float, recalls: tuple[float, float, float], acc: float) -> dict:
+        per_class = {c: {"recall": r} for c, r in zip(config.LABELS, recalls, strict=True)}
+        return {
+            "val": {"accuracy": closeup_acc},
+            "val_all": {"accuracy": acc, "per_class": per_class},
+        }
+
+    runs = {
+        "sharp_on_scenes": run(0.985, (0.95, 0.95, 0.90), 0.95),  # below the close-up floor
+        "never_says_worn": run(0.995, (0.99, 0.99, 0.00), 0.93),
+        "balanced": run(0.992, (0.93, 0.92, 0.70), 0.92),
+    }
+    assert max(runs, key=lambda n: selection_score(runs[n])) == "balanced"
+    del runs["balanced"], runs["never_says_worn"]
+    assert max(runs, key=lambda n: selection_score(runs[n])) == "sharp_on_scenes"

@@ -2,29 +2,40 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 
-from helpers import needs_model
-from mask_detector import video
-from mask_detector.detection import Detection
+from helpers import needs_model, needs_yunet
+from mask_detector import config, draw, video
 from mask_detector.errors import MaskDetectorError
 from mask_detector.video import InvalidVideoError, output_codec, process_video
 
 
 class OneFace:
-    """Stands in for MaskDetector: one fixed face per frame, so counts are known exactly."""
+    """Stands in for MaskDetector under the tracker: one fixed face per frame, so counts and
+    people are known exactly."""
 
     def __init__(self, label: str = "with_mask") -> None:
         self.label = label
+        self.min_confidence = 0.0
         self.shapes: list[tuple[int, ...]] = []
+        self.detector = self  # detect() below is the face detector
 
-    def process(self, image):
+    def detect(self, image):
         self.shapes.append(image.shape)
-        return image.copy(), [Detection((1, 1, 10, 10), self.label, 0.9)]
+        return [(1, 1, 10, 10)]
+
+    def judges(self, box):
+        return True
+
+    def probabilities(self, bgr, boxes):
+        row = np.full(len(config.LABELS), 0.1 / (len(config.LABELS) - 1))
+        row[config.LABELS.index(self.label)] = 0.9
+        return np.tile(row, (len(boxes), 1))
 
 
 def write_video(path: Path, frames: list[np.ndarray], fps: int = 10, **options) -> Path:
@@ -55,12 +66,12 @@ def clip(tmp_path_factory, astronaut_bgr, masked_astronaut_bgr) -> Path:
     return write_video(tmp_path_factory.mktemp("v") / "clip.mp4", frames)
 
 
-def test_output_frames_fps_and_counts(clip, tmp_path):
+def test_output_frames_fps_counts_and_people(clip, tmp_path):
     dst = tmp_path / "out.mp4"
     progress = []
     result = process_video(clip, dst, OneFace(), progress=lambda d, t: progress.append((d, t)))
     assert (result.frames, result.fps, result.width, result.height) == (8, 10.0, 512, 512)
-    assert result.with_mask == [1] * 8 and result.without_mask == [0] * 8
+    assert result.counts == {k: [int(k == "with_mask")] * 8 for k in config.RESULT_LABELS}
     assert not result.truncated and not result.damaged
     assert progress[-1] == (8, 8)
     frames, codec, size = count_frames(dst)
@@ -68,6 +79,63 @@ def test_output_frames_fps_and_counts(clip, tmp_path):
     assert codec == ("h264" if result.codec == "libx264" else "mpeg4")
     chart = result.chart_data()
     assert chart["seconds"][:2] == [0.0, 0.1] and len(chart["with mask"]) == 8
+    assert list(chart)[1:] == [config.count_phrase(k) for k in config.RESULT_LABELS]
+    summary = result.summary()
+    assert (summary["frames"], summary["fps"], summary["people"]) == (8, 10.0, 1)
+    assert summary["people_per_label"] == {k: int(k == "with_mask") for k in config.LABELS}
+    assert summary["tracks"] == [
+        {"id": 1, "label": "with_mask", "confidence": 0.9, "frames": 8, "first_s": 0.0,
+         "last_s": 0.7}
+    ]  # fmt: skip
+
+
+def test_a_third_label_is_counted_and_drawn_amber(clip, tmp_path):
+    result = process_video(clip, tmp_path / "out.mp4", OneFace("mask_worn_incorrectly"))
+    assert result.counts["mask_worn_incorrectly"] == [1] * 8
+    assert result.summary()["people_per_label"]["mask_worn_incorrectly"] == 1
+    assert result.chart_data()["mask worn wrong"] == [1.0] * 8
+    with av.open(str(tmp_path / "out.mp4")) as c:
+        first = next(c.decode(video=0)).to_ndarray(format="bgr24")
+    amber = np.array(draw.colour("mask_worn_incorrectly"), int)
+    edge = np.median(first[3:10, 1].astype(int), axis=0)  # the box's left edge (H.264: a median)
+    assert np.abs(edge - amber).max() < 30
+
+
+def test_frames_without_an_output_file_and_per_frame_records(clip):
+    records = []
+    result = process_video(
+        clip,
+        None,
+        OneFace(),
+        on_frame=lambda i, t, faces: records.append(video.frame_record(i, t, faces)),
+    )
+    assert result.codec is None and result.frames == 8
+    assert [r["frame"] for r in records] == list(range(8))
+    assert records[1]["time_s"] == 0.1
+    # A face is confirmed as a track on its second frame; its first has no id yet.
+    assert records[0]["faces"] == [
+        {"id": None, "box": [1, 1, 10, 10], "label": "with_mask", "confidence": 0.9}
+    ]
+    assert [r["faces"][0]["id"] for r in records[1:]] == [1] * 7
+
+
+def test_blurred_video_hides_the_face(clip, tmp_path, astronaut_face_box):
+    class AstronautFace(OneFace):
+        def detect(self, image):
+            return [astronaut_face_box]
+
+    plain, blurred = tmp_path / "plain.mp4", tmp_path / "blurred.mp4"
+    process_video(clip, plain, AstronautFace(), max_frames=1)
+    process_video(clip, blurred, AstronautFace(), max_frames=1, blur=True)
+    x, y, w, h = astronaut_face_box
+    inner = (slice(y + h // 4, y + 3 * h // 4), slice(x + w // 4, x + 3 * w // 4))
+    frames = []
+    for path in (plain, blurred):
+        with av.open(str(path)) as c:
+            frames.append(next(c.decode(video=0)).to_ndarray(format="bgr24")[inner].astype(float))
+    # The blurred face keeps its colour, but none of its detail.
+    assert abs(frames[0].mean() - frames[1].mean()) < 15
+    assert frames[1].std(axis=(0, 1)).mean() < frames[0].std(axis=(0, 1)).mean() / 2
 
 
 @needs_model
@@ -76,9 +144,32 @@ def test_real_pipeline_counts_each_frame(clip, tmp_path):
 
     result = process_video(clip, tmp_path / "out.mp4", MaskDetector.load())
     assert result.frames == 8
-    faces = np.add(result.with_mask, result.without_mask)
+    faces = np.sum([result.counts[k] for k in config.LABELS], axis=0)
     assert len(faces) == 8 and faces.min() >= 1  # the astronaut, bare and masked, every frame
     assert count_frames(tmp_path / "out.mp4")[0] == 8
+
+
+@needs_model
+def test_summarize_video_from_plain_arguments(clip, tmp_path):
+    summary = video.summarize_video(clip, tmp_path / "out.mp4", detector="haar")
+    assert summary["file"] == str(clip) and summary["frames"] == 8
+    assert set(summary) >= {"frames", "fps", "people", "people_per_label", "tracks"}
+    assert summary["people"] == len(summary["tracks"]) >= 1
+    assert json.loads(json.dumps(summary)) == summary  # JSON as it is
+    assert count_frames(tmp_path / "out.mp4")[0] == 8
+    same = video.summarize_video(clip, detector="haar")  # no output file needed
+    assert same["tracks"] == summary["tracks"]
+
+
+@needs_model
+@needs_yunet
+def test_video_files_default_to_the_photo_settings():
+    detector = video.load_pipeline().detector
+    assert (detector.name, detector.min_face, detector.small_faces) == (
+        config.PHOTO.detector,
+        config.PHOTO.min_face,
+        config.PHOTO.small_faces,
+    )
 
 
 def test_limits_cut_the_video_and_say_so(clip, tmp_path):

@@ -1,8 +1,8 @@
 """ICE servers (STUN / TURN) for the /live page's WebRTC connection, and the tests' loopback mode.
 
-Read from the environment (MASK_DETECTOR_ICE_SERVERS) or st.secrets, which the page passes in;
-no streamlit import here. `enable_loopback_ice` is for tests only: it patches aiortc's ICE so
-that nothing leaves 127.0.0.1.
+Read from the environment (MASK_DETECTOR_ICE_SERVERS, MASK_DETECTOR_ICE_TRANSPORT_POLICY) or
+st.secrets, which the page passes in; no streamlit import here. `enable_loopback_ice` is for
+tests only: it patches aiortc's ICE so that nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -22,6 +22,12 @@ ENV_ICE_SERVERS = "MASK_DETECTOR_ICE_SERVERS"
 ENV_TEST_LOOPBACK_ICE = "MASK_DETECTOR_TEST_LOOPBACK_ICE"
 #: st.secrets key holding the same list as ENV_ICE_SERVERS (e.g. TURN credentials).
 SECRETS_KEY = "ice_servers"
+#: "relay" makes the browser send its video through a TURN server only (never directly): for
+#: networks that allow nothing else, and to check a TURN server; "all" (the default) lets it
+#: take the best path. Environment variable first, then this st.secrets key.
+ENV_ICE_TRANSPORT_POLICY = "MASK_DETECTOR_ICE_TRANSPORT_POLICY"
+POLICY_SECRETS_KEY = "ice_transport_policy"
+TRANSPORT_POLICIES = ("all", "relay")
 #: Public STUN: enough when the browser and the server can reach each other directly.
 DEFAULT_ICE_SERVERS: list[dict[str, Any]] = [{"urls": ["stun:stun.l.google.com:19302"]}]
 LOOPBACK = "127.0.0.1"
@@ -79,17 +85,36 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def transport_policy(
+    environ: Mapping[str, str] | None = None, secrets: Mapping[str, Any] | None = None
+) -> str:
+    """The browser's ICE transport policy: "all" (default) or "relay" (TURN only)."""
+    env = os.environ if environ is None else environ
+    value = env.get(ENV_ICE_TRANSPORT_POLICY, "").strip()
+    if not value and secrets is not None:
+        value = str(secrets.get(POLICY_SECRETS_KEY) or "").strip()
+    if value and value not in TRANSPORT_POLICIES:
+        raise ValueError(
+            f"ICE transport policy {value!r} is not one of {', '.join(TRANSPORT_POLICIES)}"
+        )
+    return value or "all"
+
+
 def rtc_configuration(
     environ: Mapping[str, str] | None = None, secrets: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The rtc_configuration for webrtc_streamer (browser and server alike).
+    """The rtc_configuration for webrtc_streamer: ICE servers for browser and server alike, and
+    the transport policy when it is "relay" (only the browser reads it; aiortc has none).
 
     An explicit list (even empty) matters: without one streamlit-webrtc fetches TURN credentials
     from third-party services on its own.
     """
     if loopback_ice_enabled(environ):
         enable_loopback_ice()
-    return {"iceServers": ice_servers(environ, secrets)}
+    config: dict[str, Any] = {"iceServers": ice_servers(environ, secrets)}
+    if transport_policy(environ, secrets) == "relay":
+        config["iceTransportPolicy"] = "relay"
+    return config
 
 
 _loopback_lock = threading.Lock()

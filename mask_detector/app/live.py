@@ -3,52 +3,64 @@
 streamlit-webrtc (async_processing, the default) runs it on a worker thread and hands
 `recv_queued` every frame that arrived while the previous one was being processed; only the newest
 is processed, the rest are dropped and counted, so a slow machine shows a lower frame rate but
-never a growing delay. Duck-typed, so neither streamlit nor streamlit-webrtc is imported here.
+never a growing delay. Faces are tracked across frames (tracking.FaceTracker: steady ids and
+labels, a stable face classified only every few frames). Duck-typed, so neither streamlit nor
+streamlit-webrtc is imported here.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Protocol
 
 import av
 import numpy as np
 
-from ..detection import Detection
+from ..tracking import FaceTracker, TrackablePipeline, TrackingSettings
 from .stats import LiveStats
 
 log = logging.getLogger(__name__)
 
-
-class FrameProcessor(Protocol):
-    """The part of MaskDetector a live stream needs."""
-
-    def process(self, image: np.ndarray) -> tuple[np.ndarray, list[Detection]]: ...
+#: Frame rate the tracker assumes for a camera (it counts its bridge and memory in frames).
+CAMERA_FPS = 15.0
+#: The face detector, the largest cost of a frame, runs on every other camera frame; tracks are
+#: drawn where their motion predicts them in between (benchmarks/live_stream.py measures it).
+LIVE_TRACKING = TrackingSettings(detect_every=2)
 
 
 class LiveProcessor:
     """streamlit-webrtc video processor (duck-typed: no streamlit import needed here).
 
-    `pipeline` may be replaced between frames (the page does when the sidebar settings change);
-    the attribute is read once per frame, which is atomic in Python.
+    `pipeline` and `blur` may be changed between frames (the page does when the sidebar settings
+    change): each is read once per frame, which is atomic in Python. The tracks carry over.
     """
 
-    def __init__(self, pipeline: FrameProcessor, stats: LiveStats | None = None) -> None:
-        self.pipeline = pipeline
+    def __init__(
+        self, pipeline: TrackablePipeline, stats: LiveStats | None = None, *, blur: bool = False
+    ) -> None:
+        self.tracker = FaceTracker(pipeline, CAMERA_FPS, LIVE_TRACKING)
         self.stats = stats if stats is not None else LiveStats()
+        self.blur = blur
         self._error_logged = False
 
+    @property
+    def pipeline(self) -> TrackablePipeline:
+        return self.tracker.pipeline
+
+    @pipeline.setter
+    def pipeline(self, pipeline: TrackablePipeline) -> None:
+        self.tracker.pipeline = pipeline
+
     def process_bgr(self, bgr: np.ndarray) -> np.ndarray:
-        """Detect, draw and count on one BGR frame; a failure leaves the frame as it was."""
+        """Track, draw and count on one BGR frame; a failure leaves the frame as it was."""
         try:
-            annotated, detections = self.pipeline.process(bgr)
+            annotated, faces = self.tracker.process(bgr, blur=self.blur)
         except Exception:  # one bad frame must not end the stream for the user
             if not self._error_logged:
                 log.exception("live frame processing failed (further failures are counted)")
                 self._error_logged = True
             self.stats.add_error()
             return bgr
-        self.stats.update(detections)
+        self.stats.update(faces, self.tracker.people_per_label())
         return annotated
 
     def recv(self, frame: av.VideoFrame) -> av.VideoFrame:

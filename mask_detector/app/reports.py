@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .. import config
 from ..config import LABELS, METRICS_NAME, SCENES_NAME, display_name
+from ..evaluation.by_size import split_at
 from ..evaluation.figures import pct
+from ..evaluation.metrics import macro
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +63,6 @@ def load_reports(models_dir: Path | None = None) -> Reports:
     )
 
 
-def macro(report: dict[str, Any], key: str) -> float:
-    """Mean over classes of a per-class figure (precision, recall or f1), of the classes that
-    have it (a class with no test faces has no recall)."""
-    values = [c[key] for c in report["per_class"].values() if c[key] is not None]
-    return float(np.mean(values))
-
-
 def headline_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     """Per-class precision / recall / F1 / support of one classification report."""
     return [
@@ -85,13 +78,12 @@ def headline_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def comparison_rows(reports: Reports) -> list[dict[str, Any]]:
-    """One row per scenario, test-set figures (macro averages over the two classes)."""
-    # Scene-crop figures are measured at ship time and kept in the summary's comparison rows.
-    scene = {r["scenario"]: r for r in (reports.summary or {}).get("comparison", [])}
+    """One row per scenario: the close-up test set (macro averages over the classes it has),
+    validation and training."""
+    summary = {r["scenario"]: r for r in (reports.summary or {}).get("comparison", [])}
     rows = []
     for name, m in reports.scenarios.items():
         test = m["test"]
-        crops = scene.get(name, {})
         rows.append(
             {
                 "scenario": name + (" (shipped)" if name == reports.shipped else ""),
@@ -100,11 +92,142 @@ def comparison_rows(reports: Reports) -> list[dict[str, Any]]:
                 "recall": pct(macro(test, "recall")),
                 "F1": pct(macro(test, "f1")),
                 "AUC": "n/a" if test.get("roc_auc") is None else f"{test['roc_auc']:.3f}",
-                "val accuracy": pct(m["val"]["accuracy"]) if "val" in m else "n/a",
-                "scene faces: accuracy": pct(crops.get("scene_crop_accuracy")),
-                "scene faces: No-mask recall": pct(crops.get("scene_crop_without_mask_recall")),
+                "val: close-up accuracy": pct(m["val"]["accuracy"]) if "val" in m else "n/a",
+                "val: mean recall, all faces": pct(summary.get(name, {}).get("val_macro_recall")),
                 "epochs": sum(len(h.get("loss", [])) for h in m.get("history", {}).values()),
                 "train time (s)": m.get("train_seconds"),
+            }
+        )
+    return rows
+
+
+#: The scene-face data sets, as the pages name them: the test photos of the split's scene set,
+#: and scenes-dev, another collection never trained on.
+SCENE_TEST = "scenes-ilc test"
+SCENES_DEV = "scenes-dev"
+#: The class whose recall the goals are stated in.
+NO_MASK = "without_mask"
+
+
+def scene_comparison_rows(reports: Reports) -> list[dict[str, Any]]:
+    """One row per scenario that `ship` compared, on faces in real photos (its comparison rows
+    in models/metrics.json): scene test accuracy and recall of each class, the same under and
+    from 32 px, scenes-dev, and the expected calibration error before and after scaling."""
+    rows = []
+    for r in (reports.summary or {}).get("comparison", []):
+        row: dict[str, Any] = {
+            "scenario": r["scenario"] + (" (shipped)" if r["scenario"] == reports.shipped else ""),
+            "input px": r.get("image_size"),
+            f"{SCENE_TEST}: accuracy": pct(r.get("scenes_test_accuracy")),
+            **{
+                f"{SCENE_TEST}: {display_name(c)} recall": pct(r.get(f"scenes_test_{c}_recall"))
+                for c in LABELS
+            },
+        }
+        for tag, words in (("under32", "< 32 px"), ("32up", ">= 32 px")):
+            row[f"{SCENE_TEST} {words}: accuracy"] = pct(r.get(f"scenes_test_{tag}_accuracy"))
+            row[f"{SCENE_TEST} {words}: {display_name(NO_MASK)} recall"] = pct(
+                r.get(f"scenes_test_{tag}_{NO_MASK}_recall")
+            )
+        # scenes-dev figures keep the key names of earlier metrics files: scene_crop_*.
+        row[f"{SCENES_DEV}: accuracy"] = pct(r.get("scene_crop_accuracy"))
+        row[f"{SCENES_DEV}: {display_name(NO_MASK)} recall"] = pct(
+            r.get(f"scene_crop_{NO_MASK}_recall")
+        )
+        row[f"{SCENES_DEV} < 32 px: accuracy"] = pct(r.get("scene_crop_under32_accuracy"))
+        row["ECE before -> after"] = f"{pct(r.get('ece_before'))} -> {pct(r.get('ece_after'))}"
+        temperature = r.get("temperature")
+        row["T"] = "n/a" if temperature is None else f"{temperature:.3f}"
+        rows.append(row)
+    return rows
+
+
+def by_size_series(reports: Reports, scenario: str) -> dict[str, list[dict[str, Any]]]:
+    """A scenario's `by_size` rows on each scene data set measured: its own scene test faces
+    (models/scenarios/<name>/metrics.json) and scenes-dev (measured by `ship`)."""
+    series = {}
+    test = (reports.scenarios.get(scenario) or {}).get("test_scenes") or {}
+    if test.get("by_size"):
+        series[SCENE_TEST] = test["by_size"]
+    dev = ((reports.summary or {}).get("scenes_dev_crops_by_scenario") or {}).get(scenario) or {}
+    if dev.get("by_size"):
+        series[SCENES_DEV] = dev["by_size"]
+    return series
+
+
+def by_size_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A `by_size` table for the page: each bucket, then all faces under and from 32 px."""
+    return [
+        {
+            "face px": r["bucket"],
+            "faces": r["n"],
+            "accuracy": pct(r["accuracy"]),
+            "Mask / No mask faces only": pct(r.get("accuracy_two_labels")),
+            **{
+                f"{display_name(c)} recall": f"{pct(r['recall'][c])} of {r['support'][c]}"
+                for c in LABELS
+            },
+        }
+        for r in [*rows, *split_at(rows, 32)]
+    ]
+
+
+def shipped_reports(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The shipped model's classification reports by data set (the ones measured)."""
+    named = {
+        "close-up test images": summary.get("test"),
+        f"faces of the {SCENE_TEST} photos": summary.get("test_scenes"),
+        f"faces of the {SCENES_DEV} photos": summary.get("scenes_dev_crops"),
+    }
+    return {name: report for name, report in named.items() if report}
+
+
+def trained_on(reports: Reports) -> str:
+    """What the shipped model learned from, in words, read from its scenario's recipe."""
+    recipe = (reports.scenarios.get(reports.shipped or "") or {}).get("scenario") or {}
+    if recipe.get("scene_faces") or recipe.get("yunet_faces"):
+        return (
+            "close-up face images and faces cut from real photos the way the face detector "
+            "cuts them (small, blurred and crowded faces included)"
+        )
+    return "close-up face images"
+
+
+#: The data sets of a calibration report (training.train), as the pages name them.
+CALIBRATION_SETS = {
+    "val_scenes": "validation scene faces",
+    "val_closeups": "validation close-ups",
+    "test_scenes": "scene test faces",
+    "test_closeups": "close-up test images",
+}
+
+
+def calibration_set(name: str) -> str:
+    return CALIBRATION_SETS.get(name, name.replace("_", " "))
+
+
+def calibration_rows(calibration: dict[str, Any]) -> list[dict[str, Any]]:
+    """Expected calibration error, log-likelihood and Brier score before and after temperature
+    scaling, one row per data set of the calibration report."""
+
+    def score(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.3f}"
+
+    rows = []
+    for name, part in calibration.items():
+        if not (isinstance(part, dict) and "before" in part):
+            continue
+        before, after = part["before"], part["after"]
+        rows.append(
+            {
+                "faces": calibration_set(name),
+                "n": before["n"],
+                "ECE before": pct(before["ece"]),
+                "ECE after": pct(after["ece"]),
+                "NLL before": score(before["nll"]),
+                "NLL after": score(after["nll"]),
+                "Brier before": score(before["brier"]),
+                "Brier after": score(after["brier"]),
             }
         )
     return rows

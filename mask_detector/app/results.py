@@ -85,16 +85,20 @@ class ImageResult:
         }
 
 
-def process_image(pipeline: MaskDetector, name: str, image: np.ndarray) -> ImageResult:
-    """Detect and draw on an already decoded BGR image."""
-    annotated, faces = pipeline.process(image)
+def process_image(
+    pipeline: MaskDetector, name: str, image: np.ndarray, *, blur: bool = False
+) -> ImageResult:
+    """Detect and draw on an already decoded BGR image (faces blurred with `blur=True`)."""
+    annotated, faces = pipeline.process(image, blur=blur)
     return ImageResult(name, faces, annotated)
 
 
-def process_upload(pipeline: MaskDetector, name: str, data: bytes) -> ImageResult:
+def process_upload(
+    pipeline: MaskDetector, name: str, data: bytes, *, blur: bool = False
+) -> ImageResult:
     """Decode (EXIF orientation, size limits) and process one file; errors become messages."""
     try:
-        return process_image(pipeline, name, read_image(data))
+        return process_image(pipeline, name, read_image(data), blur=blur)
     except MaskDetectorError as exc:
         # read_image names the source "image"; the user knows it by its file name.
         message = str(exc)

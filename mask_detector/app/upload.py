@@ -37,7 +37,7 @@ def process_files(
     for f in files:
         key = (f.file_id, settings)
         if key not in old:
-            old[key] = process_upload(pipeline, f.name, f.getvalue())
+            old[key] = process_upload(pipeline, f.name, f.getvalue(), blur=settings.blur_faces)
             done += 1
             if bar:
                 bar.progress(done / len(todo), text=f"Detecting faces... {done}/{len(todo)}")

@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from ..config import RESULT_LABELS, display_name
+from ..config import LABELS, RESULT_LABELS, display_name
+from ..draw import COLOUR_NAMES
 from ..evaluation.figures import (
+    by_size_figure,
     confusion_figure,
     curves_figure,
     detector_recall_figure,
+    pct,
+    reliability_figure,
     roc_figure,
     to_png,
 )
 from .results import ImageResult, stem
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 #: The charts the pages show, by name (a name, unlike a function, keys st.cache_data simply).
-FIGURES = {
+FIGURES: dict[str, Callable[..., Figure]] = {
+    "by_size": by_size_figure,
     "confusion": confusion_figure,
     "curves": curves_figure,
-    "roc": roc_figure,
     "detector_recall": detector_recall_figure,
+    "reliability": reliability_figure,
+    "roc": roc_figure,
 }
 
 
@@ -40,6 +50,21 @@ def figure(kind: str, data: Any, title: str = "", *, cache: bool = True) -> None
     all sessions share)."""
     png = _cached_png(kind, data, title) if cache else _png(kind, data, title)
     st.image(png, width="content")
+
+
+def labels_legend() -> str:
+    """The labels as the pages name them: "*Mask* (green), *No mask* (red) or ..."."""
+    names = [f"*{display_name(k)}* ({COLOUR_NAMES.get(k, 'grey')})" for k in LABELS]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def headline_metrics(report: dict[str, Any]) -> None:
+    """Accuracy and each class's recall (the classes the data has) as st.metric columns."""
+    recalls = {c: v["recall"] for c, v in report["per_class"].items() if v["recall"] is not None}
+    cols = st.columns(1 + len(recalls))
+    cols[0].metric("Accuracy", pct(report["accuracy"]), help=f"{report['n']} faces")
+    for col, (label, recall) in zip(cols[1:], recalls.items(), strict=True):
+        col.metric(f"Recall, {display_name(label)}", pct(recall))
 
 
 def face_counts(counts: dict[str, int]) -> None:

@@ -95,6 +95,11 @@ class Split:
             for image, xml in rows
         ]
 
+    def annotation_names(self, part: str) -> list[str]:
+        """File names of the annotations of one part's scene photos: what `evaluate_scenes`
+        and `scene_face_crops` take as `only` to score that part of a VOC folder."""
+        return [Path(xml).name for _, xml in self.photos.get(part, [])]
+
     def sizes(self) -> dict[str, dict[str, int]]:
         return {
             part: {LABELS[k]: v for k, v in sorted(Counter(lbl for _, lbl in rows).items())}

@@ -101,9 +101,12 @@ class HaarDetector:
             )
         if len(found) == 0:
             return []
-        boxes = [
+        # Sorted before suppression: OpenCV lists its boxes in an order that depends on how its
+        # threads shared the work, and the order decides between equal boxes; sorted, the boxes
+        # kept and their order are the same with any number of threads.
+        boxes = sorted(
             ((x - border) / scale, (y - border) / scale, w / scale, h / scale)
             for x, y, w, h in np.asarray(found, dtype=np.float64)
-        ]
+        )
         boxes = [boxes[i] for i in non_max_suppression(boxes)]
         return clip_boxes(boxes, image.shape)

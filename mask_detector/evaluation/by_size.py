@@ -29,6 +29,11 @@ def bucket_names(edges: Sequence[int] = SIZE_EDGES) -> list[str]:
     return [f"<{edges[0]}", *inner, f">={edges[-1]}"]
 
 
+def bucket_of(sizes: Sequence[float] | np.ndarray, edges: Sequence[int] = SIZE_EDGES) -> np.ndarray:
+    """Each face's bucket, an index into `bucket_names(edges)` (a size on an edge goes up)."""
+    return np.searchsorted(np.asarray(edges, float), np.asarray(sizes, float), side="right")
+
+
 def _row(
     name: str,
     lo: int | None,
@@ -49,7 +54,15 @@ def _row(
         "support": support,
         "right": right,
         "recall": {c: right[c] / support[c] if support[c] else None for c in LABELS},
+        "accuracy_two_labels": _two_labels(support, right),
     }
+
+
+def _two_labels(support: dict[str, int], right: dict[str, int]) -> float | None:
+    """Accuracy over the with_mask and without_mask faces only (the two-label goals): a face
+    of either called mask_worn_incorrectly counts wrong."""
+    n = support[LABELS[0]] + support[LABELS[1]]
+    return (right[LABELS[0]] + right[LABELS[1]]) / n if n else None
 
 
 def _count(name: str, lo: int | None, hi: int | None, t: np.ndarray, p: np.ndarray) -> dict:
@@ -64,11 +77,10 @@ def by_size(
     sizes: Sequence[float] | np.ndarray,
     edges: Sequence[int] = SIZE_EDGES,
 ) -> list[dict[str, Any]]:
-    """One row per bucket (empty ones too): n, correct, accuracy and per-class support, right
-    and recall. Counts are kept so rows can be merged exactly (`merge_rows`)."""
+    """One row per bucket (empty ones too): n, correct, accuracy, per-class support, right and
+    recall, and accuracy_two_labels. Counts are kept so rows merge exactly (`merge_rows`)."""
     t, p = np.asarray(y_true, int), np.asarray(y_pred, int)
-    s = np.asarray(sizes, float)
-    index = np.searchsorted(np.asarray(edges, float), s, side="right")
+    index = bucket_of(sizes, edges)
     bounds = [None, *edges, None]
     return [
         _count(name, bounds[k], bounds[k + 1], t[index == k], p[index == k])

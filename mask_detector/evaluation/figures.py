@@ -144,6 +144,75 @@ def roc_figure(
     return fig
 
 
+def by_size_figure(
+    series: Mapping[str, Sequence[Mapping[str, Any]]],
+    title: str = "",
+    recall_of: str = "without_mask",
+) -> Figure:
+    """Accuracy (solid) and one class's recall (dashed) against face size, one colour per data
+    set: `series` maps a data set's name to its `by_size` rows (evaluation.by_size). A bucket
+    with no face (or none of the class) is a gap; the faces per bucket are in the legend."""
+    fig = _figure(6.5, 3.4)
+    ax = fig.subplots()
+    buckets: list[str] = []
+    for k, (name, rows) in enumerate(series.items()):
+        buckets = buckets or [r["bucket"] for r in rows]
+        x = np.arange(len(rows))
+        accuracy = [np.nan if r["accuracy"] is None else r["accuracy"] for r in rows]
+        recall = [r["recall"].get(recall_of) for r in rows]
+        counts = "/".join(str(r["n"]) for r in rows)
+        colour = f"C{k}"
+        ax.plot(x, accuracy, "-o", color=colour, label=f"{name}: accuracy (faces {counts})")
+        ax.plot(
+            x,
+            [np.nan if v is None else v for v in recall],
+            "--s",
+            color=colour,
+            label=f"{name}: {display_name(recall_of)} recall",
+        )
+    ax.set_xticks(range(len(buckets)), buckets)
+    ax.set(xlabel="face size (longer side, px)", ylabel="share of faces", ylim=(0, 1.02))
+    ax.yaxis.set_major_formatter(lambda v, _: pct(v, 0))
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize="x-small", loc="lower right")
+    ax.set_title(title or "by face size")
+    return fig
+
+
+def reliability_figure(calibration: Mapping[str, Any], title: str = "") -> Figure:
+    """Reliability diagrams before and after temperature scaling, one panel per data set of a
+    `calibration` report (evaluation.calibration: `before` / `after`, each with `ece` and
+    `bins`): accuracy against confidence per bin, the diagonal being perfect calibration; the
+    panel title gives the ECE before and after."""
+    parts = {k: v for k, v in calibration.items() if isinstance(v, Mapping) and "before" in v}
+    fig = _figure(3.6 * max(1, len(parts)), 3.8)
+    axes: list[Axes] = list(fig.subplots(1, max(1, len(parts)), squeeze=False)[0])
+    for ax, (name, part) in zip(axes, parts.items(), strict=False):
+        ax.plot([0, 1], [0, 1], ":", color="grey")
+        for when, style in (("before", "-o"), ("after", "-s")):
+            bins = [b for b in part[when]["bins"] if b["n"]]
+            ax.plot(
+                [b["confidence"] for b in bins],
+                [b["accuracy"] for b in bins],
+                style,
+                markersize=4,
+                label=f"{when} (ECE {pct(part[when]['ece'])})",
+            )
+        n = part["before"].get("n")
+        ax.set(
+            xlabel="confidence (top probability)",
+            ylabel="accuracy",
+            xlim=(0, 1.02),
+            ylim=(0, 1.02),
+            title=f"{name.replace('_', ' ')}" + (f" ({n} faces)" if n else ""),
+        )
+        ax.legend(fontsize="small", loc="upper left")
+    temperature = calibration.get("temperature")
+    if title or temperature:
+        fig.suptitle(title or f"temperature scaling, T = {temperature:.3f}")
+    return fig
+
+
 def class_balance_figure(counts: Mapping[str, int], title: str = "") -> Figure:
     """Images per class as horizontal bars in the classes' colours."""
     fig = _figure(4.5, 0.6 + 0.5 * len(counts))
@@ -154,15 +223,18 @@ def class_balance_figure(counts: Mapping[str, int], title: str = "") -> Figure:
     return fig
 
 
-def size_histogram(sizes: Mapping[str, Sequence[float]], title: str = "image sizes") -> Figure:
-    """Distribution of image sizes (e.g. the longer side, in pixels) per class, log-spaced."""
+def size_histogram(
+    sizes: Mapping[str, Sequence[float]], title: str = "image sizes", counted: str = "images"
+) -> Figure:
+    """Distribution of sizes (the longer side, in pixels) per class, log-spaced, of images or
+    of face boxes (`counted` names them)."""
     fig = _figure(6, 2.6)
     ax = fig.subplots()
     values = [v for vs in sizes.values() for v in vs if v > 0]
     bins = np.geomspace(max(1, min(values, default=1)), max(values, default=2) + 1, 40).tolist()
     for label, vs in sizes.items():
         ax.hist(vs, bins=bins, alpha=0.6, color=label_colour(label), label=display_name(label))
-    ax.set(xlabel="long side (pixels)", ylabel="images", title=title, xscale="log")
+    ax.set(xlabel="long side (pixels)", ylabel=counted, title=title, xscale="log")
     ax.legend()
     return fig
 

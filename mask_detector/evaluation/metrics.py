@@ -74,6 +74,14 @@ def classification_report(
     return report
 
 
+def macro(report: Mapping[str, Any], key: str) -> float:
+    """Mean over classes of a per-class figure (precision, recall or f1), each class counting
+    the same, over the classes the data set has (on close-ups without a third class, that
+    class's precision only counts the faces wrongly given it); NaN if there are none."""
+    values = [c[key] for c in report["per_class"].values() if c["support"] and c[key] is not None]
+    return float(np.mean(values)) if values else float("nan")
+
+
 def recalls_text(report: Mapping[str, Any], digits: int = 2) -> str:
     """The recall of every class with faces in the report, in its order: with_mask recall
     99.69%, without_mask ..."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
 import keras
@@ -13,5 +15,7 @@ def export_tflite(model: keras.Model | str | Path, out_path: str | Path) -> Path
     if not isinstance(model, keras.Model):
         model = keras.models.load_model(model)
     out_path = Path(out_path)
-    out_path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    with contextlib.redirect_stdout(io.StringIO()):  # the converter prints its whole signature
+        flatbuffer = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    out_path.write_bytes(flatbuffer)
     return out_path

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import keras
-import tensorflow as tf
 
 from ..config import IMAGE_SIZE, LABELS, backbone_weights_path
 from ..errors import ModelLoadError
@@ -13,24 +12,39 @@ from ..errors import ModelLoadError
 #: Where the frozen prefix of the backbone ends when a scenario trains the head only: the
 #: cached features are the same as for fine-tuning from block 13, so all scenarios share them.
 DEFAULT_SPLIT_LAYER = "block_13_expand"
+#: Name of the final Dense layer (softmax over config.LABELS).
+OUTPUT_LAYER = "mask_probs"
 
 
 @dataclass
 class ClassifierParts:
-    """One set of layers seen three ways: frozen prefix, trainable suffix + head, whole model."""
+    """One set of layers seen several ways: frozen prefix, trainable suffix + head, whole model.
+
+    `embed` and `head` split the trainer at the pooled vector: while the top blocks are frozen
+    their output is computed once per view and only the head trains on it.
+    """
 
     lower: keras.Model  # image -> cached features
     upper: keras.Model  # cached features -> backbone output
     trainer: keras.Model  # cached features -> class probabilities
+    embed: keras.Model  # cached features -> pooled vector
+    head: keras.Model  # pooled vector -> class probabilities
     full: keras.Model  # image (preprocessed) -> class probabilities; what ships
 
 
-def build_backbone(weights: str | None = None) -> keras.Model:
-    """MobileNetV2 (alpha 1.0) with ImageNet weights from a local file when there is one."""
+def build_backbone(weights: str | None = None, image_size: int = IMAGE_SIZE) -> keras.Model:
+    """MobileNetV2 (alpha 1.0) with ImageNet weights from a local file when there is one.
+
+    The convolution weights do not depend on the input size, so the 224 px file also loads
+    for a smaller input.
+    """
     source = backbone_weights_path(weights)
     try:
         return keras.applications.MobileNetV2(
-            include_top=False, weights=source, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3), alpha=1.0
+            include_top=False,
+            weights=source,
+            input_shape=(image_size, image_size, 3),
+            alpha=1.0,
         )
     except (OSError, ValueError) as exc:
         raise ModelLoadError(
@@ -40,9 +54,12 @@ def build_backbone(weights: str | None = None) -> keras.Model:
 
 
 def build_classifier(
-    weights: str | None = None, split_at: str = DEFAULT_SPLIT_LAYER, dropout: float = 0.2
+    weights: str | None = None,
+    split_at: str = DEFAULT_SPLIT_LAYER,
+    dropout: float = 0.2,
+    image_size: int = IMAGE_SIZE,
 ) -> ClassifierParts:
-    base = build_backbone(weights)
+    base = build_backbone(weights, image_size)
     names = [layer.name for layer in base.layers]
     if split_at not in names:
         raise ValueError(f"{split_at!r} is not a MobileNetV2 layer")
@@ -52,17 +69,30 @@ def build_classifier(
 
     pool = keras.layers.GlobalAveragePooling2D(name="pool")
     drop = keras.layers.Dropout(dropout, name="dropout")
-    dense = keras.layers.Dense(len(LABELS), activation="softmax", name="mask_probs")
-
-    def head(x: keras.KerasTensor) -> keras.KerasTensor:
-        return dense(drop(pool(x)))
+    dense = keras.layers.Dense(len(LABELS), activation="softmax", name=OUTPUT_LAYER)
 
     features = keras.Input(cut.shape[1:], name="features")
     # training=False keeps BatchNorm in inference mode even while its block is unfrozen.
-    trainer = keras.Model(features, head(upper(features, training=False)), name="trainer")
-    image = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="image")
-    full = keras.Model(image, head(base(image, training=False)), name="mask_classifier")
-    return ClassifierParts(lower, upper, trainer, full)
+    pooled = pool(upper(features, training=False))
+    trainer = keras.Model(features, dense(drop(pooled)), name="trainer")
+    embed = keras.Model(features, pooled, name="embed")
+    vector = keras.Input(pooled.shape[1:], name="pooled")
+    head = keras.Model(vector, dense(drop(vector)), name="head")
+    image = keras.Input((image_size, image_size, 3), name="image")
+    full = keras.Model(
+        image, dense(drop(pool(base(image, training=False)))), name="mask_classifier"
+    )
+    return ClassifierParts(lower, upper, trainer, embed, head, full)
+
+
+def bake_temperature(model: keras.Model, temperature: float) -> None:
+    """Make the model's softmax output softmax(z / T): its last Dense kernel and bias / T.
+
+    Calibrated probabilities then cost nothing at run time, in Keras and in the LiteRT export.
+    """
+    dense = model.get_layer(OUTPUT_LAYER)
+    kernel, bias = dense.get_weights()
+    dense.set_weights([kernel / temperature, bias / temperature])
 
 
 def set_top_trainable(parts: ClassifierParts, trainable: bool) -> None:
@@ -78,41 +108,14 @@ def set_top_trainable(parts: ClassifierParts, trainable: bool) -> None:
             layer.trainable = False
 
 
-class RandomLowResolution(keras.layers.Layer):
-    """Shrink then re-enlarge a batch: the blur of a 20-pixel face cut from a crowd photo."""
-
-    def __init__(self, min_side: int = 24, **kwargs: object) -> None:
-        super().__init__(**kwargs)
-        self.min_side = min_side
-
-    def call(self, images: tf.Tensor, training: bool = True) -> tf.Tensor:
-        if not training:
-            return images
-        side = tf.random.uniform((), self.min_side, IMAGE_SIZE + 1, dtype=tf.int32)
-        small = tf.image.resize(images, (side, side), method="area")
-        return tf.image.resize(small, (IMAGE_SIZE, IMAGE_SIZE), method="bilinear")
-
-
-def augmenter(strength: str, seed: int = 42) -> keras.Sequential:
-    """Augmentation as layers, on inputs already scaled to [-1, 1]."""
-    light = [
-        keras.layers.RandomFlip("horizontal", seed=seed),
-        keras.layers.RandomRotation(0.05, fill_mode="nearest", seed=seed),
-        keras.layers.RandomZoom(0.1, fill_mode="nearest", seed=seed),
-    ]
-    if strength == "light":
-        return keras.Sequential(light, name="augment_light")
-    if strength == "strong":
-        return keras.Sequential(
-            [
-                keras.layers.RandomFlip("horizontal", seed=seed),
-                keras.layers.RandomRotation(0.12, fill_mode="nearest", seed=seed),
-                keras.layers.RandomZoom((-0.25, 0.2), fill_mode="nearest", seed=seed),
-                keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=seed),
-                keras.layers.RandomContrast(0.3, value_range=(-1, 1), seed=seed),
-                keras.layers.RandomBrightness(0.25, value_range=(-1, 1), seed=seed),
-                RandomLowResolution(24),
-            ],
-            name="augment_strong",
-        )
-    raise ValueError(f"unknown augmentation {strength!r}: use 'light' or 'strong'")
+def augmenter(seed: int = 42) -> keras.Sequential:
+    """keras-io's light augmentation as layers, on inputs already scaled to [-1, 1]: the
+    horizontal flip, small rotation and zoom that the NumPy views (training.views) lack."""
+    return keras.Sequential(
+        [
+            keras.layers.RandomFlip("horizontal", seed=seed),
+            keras.layers.RandomRotation(0.05, fill_mode="nearest", seed=seed),
+            keras.layers.RandomZoom(0.1, fill_mode="nearest", seed=seed),
+        ],
+        name="augment_light",
+    )

@@ -7,18 +7,38 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import SCENARIOS_DIR
+from ..config import IMAGE_SIZE, SCENARIOS_DIR
 from ..errors import MaskDetectorError
+from .views import ViewRecipe
+
+CLASS_WEIGHTS = ("balanced", "sqrt", "none")
 
 
 @dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
-    #: "light" or "strong": which augmentation pipeline makes the training views.
+    #: Training faces besides the close-ups: the annotated faces of the split's training scene
+    #: photos, and YuNet's boxes on those photos matched to them (what the pipeline feeds the
+    #: classifier).
+    scene_faces: bool = False
+    yunet_faces: bool = False
+    #: Detector-like jitter of scene face boxes in augmented views: centre shift and scale, as
+    #: fractions of the box (YuNet's boxes differ from the annotated ones by about 0.09 and 0.2).
+    jitter_shift: float = 0.0
+    jitter_scale: float = 0.0
+    #: Resolution-matched augmentation: augmented views shrunk to 12-64 px (and rougher: JPEG,
+    #: blur, light) like faces in crowd photos.
+    resolution_aug: bool = False
+    #: "light" (Keras flip, rotation, zoom on augmented views) or "none".
     augment: str = "light"
-    #: Augmented views cached per training image; each epoch sees one view of every image.
+    #: Views cached per training face (the plain crop and views - 1 augmented ones); each epoch
+    #: sees one view of every face.
     views: int = 3
+    #: Model input side in pixels.
+    image_size: int = IMAGE_SIZE
+    #: "balanced" (inverse class frequency), "sqrt" (its square root) or "none".
+    class_weight: str = "balanced"
     head_epochs: int = 12
     head_lr: float = 1e-3
     #: First backbone layer to unfreeze for fine-tuning; None trains the head only.
@@ -29,6 +49,18 @@ class Scenario:
     dropout: float = 0.2
     patience: int = 3
     seed: int = 42
+
+    def recipe(self) -> ViewRecipe:
+        """How this scenario's augmented views are cut and roughened."""
+        rough = 0.5 if self.resolution_aug else 0.0
+        return ViewRecipe(
+            shift=self.jitter_shift,
+            scale=self.jitter_scale,
+            lowres=0.7 if self.resolution_aug else 0.0,
+            jpeg=rough,
+            blur=rough * 0.6,
+            light=rough,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,6 +92,12 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
             "or give the path of a JSON file"
         )
     try:
-        return Scenario(**json.loads(path.read_text()))
+        scenario = Scenario(**json.loads(path.read_text()))
     except (TypeError, ValueError) as exc:
         raise MaskDetectorError(f"{path}: not a valid scenario ({exc})") from None
+    if scenario.augment not in ("light", "none") or scenario.class_weight not in CLASS_WEIGHTS:
+        raise MaskDetectorError(
+            f"{path}: augment must be 'light' or 'none', class_weight one of "
+            + ", ".join(CLASS_WEIGHTS)
+        )
+    return scenario

@@ -1,10 +1,16 @@
-"""Train one scenario on a saved split: head first, then (optionally) the top blocks."""
+"""Train one scenario on a saved split: head first, then (optionally) the top blocks.
+
+Validation is every validation face of the split, close-ups and scene faces together: early
+stopping watches its loss, the temperature that calibrates the probabilities is fitted on it,
+and `ship` chooses between scenarios on it. Test faces are only reported.
+"""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +19,24 @@ import numpy as np
 
 from ..config import LABELS, METRICS_NAME, MODELS_DIR, SCENARIO_MODEL_NAME
 from ..data.split import Split
+from ..errors import MaskDetectorError
+from ..evaluation.calibration import calibration_report, fit_temperature, scale_probs
 from ..evaluation.metrics import classification_report, summary_line
-from .features import FeatureSet, ViewSampler, extract_features
+from .faces import closeup_items, scene_items, yunet_items
+from .features import FeatureSet, ViewSampler, concatenate, extract_features
 from .model import (
     DEFAULT_SPLIT_LAYER,
     ClassifierParts,
     augmenter,
+    bake_temperature,
     build_classifier,
     set_top_trainable,
 )
 from .scenario import Scenario
+from .views import FaceItem
 
 Log = Callable[[str], None]
+PREDICT_BATCH = 256
 
 
 class _EpochLog(keras.callbacks.Callback):
@@ -43,12 +55,25 @@ class _EpochLog(keras.callbacks.Callback):
         )
 
 
-def class_weights(labels: np.ndarray) -> dict[int, float]:
-    """Inverse class frequency, normalised so the mean weight is 1 (over the classes present:
-    a data set without some label of config.LABELS is balanced between the others)."""
+def class_weights(labels: np.ndarray, mode: str = "balanced") -> dict[int, float] | None:
+    """Inverse class frequency ("balanced") or its square root ("sqrt", gentler on a very
+    small class), normalised so the mean weight per face is 1; None for "none"."""
+    if mode == "none":
+        return None
     counts = np.bincount(labels, minlength=len(LABELS)).astype(float)
-    present = int(np.count_nonzero(counts))
-    return {k: float(len(labels) / (present * c)) for k, c in enumerate(counts) if c}
+    raw = {k: (1.0 / c if mode == "balanced" else c**-0.5) for k, c in enumerate(counts) if c}
+    mean = sum(raw[k] * counts[k] for k in raw) / len(labels)
+    return {k: float(w / mean) for k, w in raw.items()}
+
+
+def _predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """model(x) in chunks, converting the float16 cache to float32 one chunk at a time."""
+    return np.concatenate(
+        [
+            model.predict(x[i : i + PREDICT_BATCH].astype(np.float32), verbose=0)
+            for i in range(0, len(x), PREDICT_BATCH)
+        ]
+    )
 
 
 def _fit(
@@ -63,8 +88,22 @@ def _fit(
     set_top_trainable(parts, finetune)
     lr = scenario.finetune_lr if finetune else scenario.head_lr
     epochs = scenario.finetune_epochs if finetune else scenario.head_epochs
-    parts.trainer.compile(
-        optimizer=keras.optimizers.Adam(lr),
+    if finetune:
+        model, train_x, val_x = parts.trainer, train, val.features[0].astype(np.float32)
+    else:
+        # The top blocks are frozen: their pooled output is computed once per view.
+        started = time.time()
+        vectors = np.stack([_predict(parts.embed, view) for view in train.features])
+        train_x = FeatureSet(vectors, train.labels, train.sizes, train.items, train.report)
+        val_x = _predict(parts.embed, val.features[0])
+        model = parts.head
+        log(f"  head inputs: {vectors.shape[:2]} ({time.time() - started:.0f} s)")
+    sampler = ViewSampler(train_x, scenario.batch_size, scenario.seed)
+    # Cosine decay: the last epochs take small steps, so the weights early stopping keeps are
+    # not one noisy step away from a better or worse neighbour.
+    schedule = keras.optimizers.schedules.CosineDecay(lr, len(sampler) * max(epochs, 1), 0.05)
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -72,20 +111,21 @@ def _fit(
         monitor="val_loss", patience=scenario.patience, restore_best_weights=True
     )
     log(f" {phase}: up to {epochs} epochs at learning rate {lr:g}")
-    history = parts.trainer.fit(
-        ViewSampler(train, scenario.batch_size, scenario.seed),
-        validation_data=(val.features[0].astype(np.float32), val.labels),
+    history = model.fit(
+        sampler,
+        validation_data=(val_x, val.labels),
         epochs=epochs,
-        class_weight=class_weights(train.labels),
+        class_weight=class_weights(train.labels, scenario.class_weight),
         callbacks=[stop, _EpochLog(phase, log)],
         verbose=0,
     )
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
 
-def _evaluate(parts: ClassifierParts, data: FeatureSet) -> dict[str, Any]:
-    probs = parts.trainer.predict(data.features[0].astype(np.float32), verbose=0)
-    return classification_report(data.labels, probs)
+def _sizes(items: Sequence[FaceItem], features: FeatureSet | None) -> dict[str, int]:
+    labels = features.labels if features is not None else np.array([i.label for i in items])
+    counts = np.bincount(labels, minlength=len(LABELS))
+    return {c: int(counts[k]) for k, c in enumerate(LABELS)}
 
 
 def train_scenario(
@@ -96,44 +136,118 @@ def train_scenario(
     runs_dir: str | Path = MODELS_DIR / "scenarios",
     limit: int | None = None,
     log: Log = print,
+    scenes_dir: str | Path | None = None,
+    yunet_model: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Train, evaluate on validation and test, save `<runs_dir>/<name>/{model.keras,metrics.json}`.
+    """Train, calibrate, evaluate on validation and test; save
+    `<runs_dir>/<name>/{model.keras,metrics.json}`.
 
-    `limit` keeps only the first N images of each part (smoke runs).
+    `data_dir` holds the close-ups; the scene photos are read from `scenes_dir` (default: where
+    the manifest says). `limit` keeps only N random faces of each list (smoke runs).
     """
     keras.utils.set_random_seed(scenario.seed)
     started = time.time()
-    parts = build_classifier(
-        backbone_weights, scenario.finetune_from or DEFAULT_SPLIT_LAYER, scenario.dropout
+    split_layer = scenario.finetune_from or DEFAULT_SPLIT_LAYER
+    parts = build_classifier(backbone_weights, split_layer, scenario.dropout, scenario.image_size)
+    has_scenes = any(split.photos.values())
+    if (scenario.scene_faces or scenario.yunet_faces) and not has_scenes:
+        raise MaskDetectorError(
+            f"scenario {scenario.name} trains on scene faces but the split has no scene "
+            "photos: regenerate it with `python -m mask_detector split`"
+        )
+
+    def pick(items: list[FaceItem]) -> list[FaceItem]:
+        if not limit:
+            return items
+        rng = np.random.default_rng(scenario.seed)
+        return [items[i] for i in sorted(rng.permutation(len(items))[:limit])]
+
+    photos = {part: split.scene_photos(part, scenes_dir) for part in ("train", "val", "test")}
+    lists: dict[str, list[FaceItem]] = {
+        f"{part}_closeups": pick(closeup_items(split, part, data_dir))
+        for part in ("train", "val", "test")
+    }
+    for part in ("val", "test"):
+        lists[f"{part}_scenes"] = pick(scene_items(photos[part]))
+    if scenario.scene_faces:
+        lists["train_scenes"] = pick(scene_items(photos["train"]))
+    if scenario.yunet_faces:
+        lists["train_yunet"] = pick(yunet_items(photos["train"], yunet_model, log))
+
+    tag = f"{split_layer}|{scenario.image_size}"
+    keras_augment = augmenter(scenario.seed) if scenario.augment == "light" else None
+    recipe = scenario.recipe()
+    sets: dict[str, FeatureSet] = {}
+    for name, items in lists.items():
+        if not items:
+            continue
+        training = name.startswith("train")
+        # Close-ups have no box to jitter: their views (and cached features) do not depend on it.
+        views_recipe = replace(recipe, shift=0.0, scale=0.0) if "closeups" in name else recipe
+        log(f" {name}: {len(items)} faces ({time.time() - started:.0f} s)")
+        sets[name] = extract_features(
+            parts.lower,
+            items,
+            scenario.views if training else 1,
+            views_recipe if training else None,
+            keras_augment if training else None,
+            tag,
+            log,
+            seed=scenario.seed,
+        )
+    train = concatenate([s for n, s in sets.items() if n.startswith("train")])
+    val = concatenate([s for n, s in sets.items() if n.startswith("val")])
+    log(
+        f" training on {len(train.labels)} faces x {train.features.shape[0]} views, "
+        f"validating on {len(val.labels)} ({time.time() - started:.0f} s)"
     )
-    tag = f"{Path(data_dir).resolve()}|{scenario.finetune_from or DEFAULT_SPLIT_LAYER}"
-
-    def features(part: str, augment: keras.Sequential | None, views: int) -> FeatureSet:
-        samples = split.samples(part, data_dir)
-        if limit:
-            rng = np.random.default_rng(scenario.seed)
-            samples = [samples[i] for i in sorted(rng.permutation(len(samples))[:limit])]
-        log(f" {part}: {len(samples)} images")
-        return extract_features(parts.lower, samples, augment, views, f"{tag}|{part}", log)
-
-    train = features("train", augmenter(scenario.augment, scenario.seed), scenario.views)
-    val = features("val", None, 1)
-    test = features("test", None, 1)
 
     history = {"head": _fit(parts, train, val, scenario, "head", log)}
     if scenario.finetune_from and scenario.finetune_epochs:
         history["finetune"] = _fit(parts, train, val, scenario, "finetune", log)
 
+    raw = {name: _predict(parts.trainer, s.features[0]) for name, s in sets.items()}
+    # Calibrated where confidence is read: faces in photos (the close-ups are nearly all right
+    # and sure, and would pull T towards whatever suits them).
+    fit_on = "val_scenes" if "val_scenes" in sets else "val_closeups"
+    temperature = fit_temperature(raw[fit_on], sets[fit_on].labels)
+    bake_temperature(parts.full, temperature)  # the shipped model gives calibrated probabilities
+    log(f" temperature {temperature:.3f} (fitted on {fit_on})")
+
+    def report(names: Sequence[str]) -> dict[str, Any] | None:
+        names = [n for n in names if n in sets]
+        if not names:
+            return None
+        labels = np.concatenate([sets[n].labels for n in names])
+        probs = scale_probs(np.concatenate([raw[n] for n in names]), temperature)
+        return classification_report(labels, probs, np.concatenate([sets[n].sizes for n in names]))
+
+    calibration: dict[str, Any] = {"temperature": temperature, "fitted_on": fit_on}
+    for name in ("val_scenes", "test_scenes", "test_closeups"):
+        if name in sets:
+            calibration[name] = calibration_report(temperature, raw[name], sets[name].labels)
     metrics: dict[str, Any] = {
         "scenario": scenario.to_dict(),
         "split_sizes": {
-            name: {LABELS[k]: int(c) for k, c in enumerate(np.bincount(d.labels, minlength=2))}
-            for name, d in (("train", train), ("val", val), ("test", test))
+            part: {
+                c: sum(
+                    _sizes(lists[n], sets.get(n))[c]
+                    for n in (f"{part}_closeups", f"{part}_scenes")
+                    if n in lists
+                )
+                for c in LABELS
+            }
+            for part in ("train", "val", "test")
         },
-        "skipped_images": sum(len(d.report.skipped) for d in (train, val, test)),
+        "faces": {name: _sizes(items, sets.get(name)) for name, items in lists.items()},
+        "skipped_images": sum(len(s.report.skipped) for s in sets.values()),
         "history": history,
-        "val": _evaluate(parts, val),
-        "test": _evaluate(parts, test),
+        "val": report(["val_closeups"]),
+        "test": report(["test_closeups"]),
+        "val_scenes": report(["val_scenes"]),
+        "test_scenes": report(["test_scenes"]),
+        "val_all": report(["val_closeups", "val_scenes"]),
+        "calibration": calibration,
         "train_seconds": round(time.time() - started, 1),
         "limit": limit,
     }
@@ -141,6 +255,8 @@ def train_scenario(
     out.mkdir(parents=True, exist_ok=True)
     parts.full.save(out / SCENARIO_MODEL_NAME)
     (out / METRICS_NAME).write_text(json.dumps(metrics, indent=1) + "\n")
-    log(f" {scenario.name}: validation {summary_line(metrics['val'])}")
-    log(f" {scenario.name}: test {summary_line(metrics['test'])}")
+    for key in ("val", "val_scenes", "test", "test_scenes"):
+        if metrics[key]:
+            log(f" {scenario.name}: {key} {summary_line(metrics[key])}")
+    log(f" {scenario.name}: done in {metrics['train_seconds']:.0f} s")
     return metrics

@@ -13,18 +13,20 @@ from typing import Any
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from mask_detector.app.ice import SECRETS_KEY, rtc_configuration
+from mask_detector.app.ice import POLICY_SECRETS_KEY, SECRETS_KEY, rtc_configuration
 from mask_detector.app.live import LiveProcessor
 from mask_detector.app.state import pipeline_or_stop, sidebar
 from mask_detector.app.stats import LiveStats
+from mask_detector.app.views import labels_legend
 
 STATS_KEY = "live_stats"
 
 
 def _secrets() -> Mapping[str, Any] | None:
-    """st.secrets when it holds ICE servers; None when there is no secrets file at all."""
+    """st.secrets when it holds ICE settings; None when there is no secrets file at all."""
     try:
-        return st.secrets if SECRETS_KEY in st.secrets else None
+        held = any(key in st.secrets for key in (SECRETS_KEY, POLICY_SECRETS_KEY))
+        return st.secrets if held else None
     except FileNotFoundError:  # StreamlitSecretNotFoundError: no secrets.toml anywhere
         return None
 
@@ -35,9 +37,16 @@ def live_status(stats: LiveStats) -> None:
     snap = stats.snapshot()
     if snap.active:
         st.text(snap.text())
+        # A clear alert while someone without a mask (or with one worn wrong) is in view.
+        if snap.alert:
+            st.markdown(f":red-background[:material/warning: **{snap.alert_text()}**]")
+        else:
+            st.markdown(f":green-background[:material/check_circle: {snap.alert_text()}]")
+        st.text(snap.people_text())
         st.caption(snap.details())
     elif snap.frames:
         st.text(f"Stopped · {snap.frames} frames processed")
+        st.text(snap.seen_text())
         st.caption(snap.details())
     else:
         st.text("Not streaming · press START")
@@ -48,9 +57,11 @@ def live_status(stats: LiveStats) -> None:
 settings = sidebar("live")
 st.title("Live camera")
 st.write(
-    "Press **START** and allow the camera: each face is boxed and labelled *Mask* (green) or "
-    "*No mask* (red) on the video coming back from the server. When the server cannot keep up "
-    "it skips frames instead of falling behind. **STOP** ends the stream."
+    f"Press **START** and allow the camera: each face is boxed and labelled {labels_legend()} "
+    "on the video coming back from the server, with the number of its person, who keeps it "
+    "while in view. Below the video: people in view now and since START, and an alert while "
+    "someone without a mask is in view. When the server cannot keep up it skips frames instead "
+    "of falling behind. **STOP** ends the stream."
 )
 
 pipeline = pipeline_or_stop(settings)
@@ -66,7 +77,7 @@ except ValueError as exc:
 def make_processor() -> LiveProcessor:
     """Called by streamlit-webrtc on START: a fresh processor, and the statistics start over."""
     stats.reset()
-    return LiveProcessor(pipeline, stats)
+    return LiveProcessor(pipeline, stats, blur=settings.blur_faces)
 
 
 ctx = webrtc_streamer(
@@ -81,5 +92,6 @@ ctx = webrtc_streamer(
 if ctx.video_processor is not None:
     # New sidebar settings apply to the running stream from its next frame.
     ctx.video_processor.pipeline = pipeline
+    ctx.video_processor.blur = settings.blur_faces
 
 live_status(stats)

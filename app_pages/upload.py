@@ -5,7 +5,7 @@ import streamlit as st
 from mask_detector.app.results import results_csv, results_json
 from mask_detector.app.state import pipeline_or_stop, sidebar
 from mask_detector.app.upload import process_files
-from mask_detector.app.views import image_result
+from mask_detector.app.views import image_result, labels_legend
 from mask_detector.imageio import MAX_FILE_BYTES, MAX_PIXELS
 
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
@@ -13,10 +13,10 @@ IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
 settings = sidebar("photo")
 st.title("Photos")
 st.write(
-    "Upload one or more photos: each face is found, labelled *Mask* or *No mask* and boxed "
-    "(green / red); a face too small to judge is boxed in grey with a *?*. Up to "
-    f"{MAX_FILE_BYTES // 2**20} MB and {MAX_PIXELS / 1e6:.0f} megapixels per image; phone photos "
-    "are turned upright from their EXIF orientation."
+    f"Upload one or more photos: each face is found, boxed and labelled {labels_legend()}; a "
+    "face too small to judge is boxed in grey with a *?*. "
+    f"Up to {MAX_FILE_BYTES // 2**20} MB and {MAX_PIXELS / 1e6:.0f} megapixels per image; phone "
+    "photos are turned upright from their EXIF orientation."
 )
 
 source = st.radio("Source", ["Upload files", "Camera snapshot"], horizontal=True, key="upload_src")

@@ -1,4 +1,4 @@
-"""Video file: label every frame of an uploaded clip and play back the annotated video."""
+"""Video file: follow every face of an uploaded clip and play back the annotated video."""
 
 import logging
 import tempfile
@@ -6,7 +6,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from mask_detector.app.people import people_csv, people_line, people_rows, summary_json
 from mask_detector.app.state import memo, pipeline_or_stop, sidebar
+from mask_detector.app.views import labels_legend
+from mask_detector.config import RESULT_LABELS, count_phrase
 from mask_detector.errors import MaskDetectorError
 from mask_detector.video import MAX_FRAMES, MAX_SECONDS, VideoResult, process_video
 
@@ -16,9 +19,11 @@ MAX_UPLOAD_MB = 200
 settings = sidebar("photo")
 st.title("Video file")
 st.write(
-    f"Upload a clip (up to {MAX_UPLOAD_MB} MB): every frame is labelled and the annotated video "
-    f"comes back as an mp4 without sound. At most the first {MAX_SECONDS:.0f} seconds "
-    f"({MAX_FRAMES} frames) are processed; large frames are scaled down."
+    f"Upload a clip (up to {MAX_UPLOAD_MB} MB): every face is followed from frame to frame, "
+    f"labelled {labels_legend()} and numbered by person; the annotated video comes back as an "
+    f"mp4 without sound, with a table of the people in it. At most the first "
+    f"{MAX_SECONDS:.0f} seconds ({MAX_FRAMES} frames) are processed; large frames are scaled "
+    "down."
 )
 upload = st.file_uploader(
     "Video", type=VIDEO_TYPES, key="video_file", max_upload_size=MAX_UPLOAD_MB
@@ -46,6 +51,7 @@ def run() -> tuple[VideoResult, bytes] | str:
                     min(1.0, done / total), text=f"Processing frames... {done}/{total}"
                 ),
                 name=upload.name,
+                blur=settings.blur_faces,
             )
             return result, dst.read_bytes()
     except MaskDetectorError as exc:
@@ -63,6 +69,7 @@ if isinstance(outcome, str):
     st.stop()
 
 result, video = outcome
+summary = {"file": upload.name, **result.summary()}
 if result.truncated:
     st.warning(
         f"The video is longer than the limit: only its first {result.frames} frames "
@@ -75,12 +82,33 @@ st.caption(
     f"{result.frames} frames at {result.fps:.1f} fps, {result.width}x{result.height}, "
     f"encoded with {result.codec}."
 )
+stem = Path(upload.name).stem
 st.download_button(
     "Download annotated video (mp4)",
     video,
-    file_name=f"{Path(upload.name).stem}_annotated.mp4",
+    file_name=f"{stem}_annotated.mp4",
     mime="video/mp4",
     on_click="ignore",
 )
+
+st.subheader("People")
+st.write(people_line(summary))
+if summary["tracks"]:
+    st.dataframe(people_rows(summary), hide_index=True)
+else:
+    st.info("No face found. Try a lower minimum face size or the YuNet detector.")
+exports = (("CSV", people_csv, "text/csv"), ("JSON", summary_json, "application/json"))
+for col, (kind, export, mime) in zip(st.columns(len(exports)), exports, strict=True):
+    col.download_button(
+        f"People ({kind})",
+        export(summary),
+        file_name=f"{stem}_people.{kind.lower()}",
+        mime=mime,
+        key=f"people_{kind.lower()}",
+        on_click="ignore",
+    )
+
 st.subheader("Faces per frame")
-st.line_chart(result.chart_data(), x="seconds", y=["with mask", "without mask"], y_label="faces")
+st.line_chart(
+    result.chart_data(), x="seconds", y=[count_phrase(k) for k in RESULT_LABELS], y_label="faces"
+)

@@ -1,0 +1,134 @@
+"""Training faces and the views made of them: crops cut the way the pipeline cuts them.
+
+A training face is a whole close-up image, or a box on a scene photo (annotated, or found by
+YuNet and matched to an annotation). View 0 is the plain crop: the box padded by
+config.FACE_PADDING through `preprocess.crop_faces`, exactly what the pipeline classifies.
+Other views move and scale the box as a detector would (jitter), and may be made small and
+rough like a face in a crowd photo (resolution-matched augmentation: shrunk to 12-64 px, JPEG
+artefacts, blur, light). They stay small: `preprocess_faces` enlarges them to the model's input
+exactly as it enlarges a small face in use. NumPy and OpenCV only, run before feature caching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..detection import Box
+from ..detectors.base import clip_box
+from ..preprocess import crop_faces
+
+
+@dataclass(frozen=True)
+class FaceItem:
+    """One training or evaluation face."""
+
+    image: Path
+    label: int  # index into config.LABELS
+    box: Box | None = None  # None: the whole image is the face (a close-up)
+    source: str = "closeup"  # "closeup", "scene" (annotated box) or "yunet" (detector box)
+
+
+@dataclass(frozen=True)
+class ViewRecipe:
+    """How the augmented views of a face are made (view 0 is always the plain crop)."""
+
+    #: Box jitter, as fractions of the box size: centre shift (each axis) and scale change.
+    shift: float = 0.0
+    scale: float = 0.0
+    #: Share of views shrunk to a longer side drawn log-uniformly from `sizes` (pixels).
+    lowres: float = 0.0
+    sizes: tuple[int, int] = (12, 64)
+    #: Share of views JPEG-compressed (quality 30-90), blurred, or relit (brightness, contrast,
+    #: gamma); each drawn on its own.
+    jpeg: float = 0.0
+    blur: float = 0.0
+    light: float = 0.0
+
+    def key(self) -> str:
+        """What the feature cache needs to tell recipes apart."""
+        return repr(self)
+
+
+def jitter_box(box: Box, rng: np.random.Generator, shift: float, scale: float) -> Box:
+    """The box moved by up to `shift` of its size on each axis and scaled by 1 +- `scale`.
+
+    Integer pixels, at least 1 px a side; it may leave the image (padding clips it later).
+    """
+    x, y, w, h = box
+    cx = x + w / 2 + rng.uniform(-shift, shift) * w
+    cy = y + h / 2 + rng.uniform(-shift, shift) * h
+    factor = 1 + rng.uniform(-scale, scale)
+    aspect = 1 + rng.uniform(-scale, scale) / 2
+    nw, nh = max(1.0, w * factor * aspect), max(1.0, h * factor / aspect)
+    return (round(cx - nw / 2), round(cy - nh / 2), max(1, round(nw)), max(1, round(nh)))
+
+
+def shrink(face: np.ndarray, longer_side: int) -> np.ndarray:
+    """Downscale (area interpolation) so the longer side is `longer_side`; never enlarge."""
+    h, w = face.shape[:2]
+    if max(h, w) <= longer_side:
+        return face
+    f = longer_side / max(h, w)
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    return cv2.resize(face, size, interpolation=cv2.INTER_AREA)
+
+
+def jpeg(face: np.ndarray, quality: int) -> np.ndarray:
+    ok, data = cv2.imencode(".jpg", face, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    decoded = cv2.imdecode(data, cv2.IMREAD_COLOR) if ok else None
+    return face if decoded is None else decoded
+
+
+def relight(face: np.ndarray, brightness: float, contrast: float, gamma: float) -> np.ndarray:
+    """Contrast about mid-grey, then brightness (added, 0-255 scale), then gamma."""
+    x = face.astype(np.float32)
+    x = (x - 127.5) * contrast + 127.5 + brightness
+    x = 255.0 * (np.clip(x, 0, 255) / 255.0) ** gamma
+    return np.clip(x + 0.5, 0, 255).astype(np.uint8)
+
+
+def augment_face(face: np.ndarray, recipe: ViewRecipe, rng: np.random.Generator) -> np.ndarray:
+    """One rough view of a face crop, as small as the recipe draws it."""
+    if rng.random() < recipe.lowres:
+        lo, hi = recipe.sizes
+        face = shrink(face, round(np.exp(rng.uniform(np.log(lo), np.log(hi)))))
+    if rng.random() < recipe.blur:
+        sigma = rng.uniform(0.3, 1.0) * max(1.0, max(face.shape[:2]) / 48)
+        face = cv2.GaussianBlur(face, (0, 0), sigma)
+    if rng.random() < recipe.light:
+        face = relight(
+            face, rng.uniform(-40, 40), rng.uniform(0.7, 1.3), float(np.exp(rng.uniform(-0.3, 0.3)))
+        )
+    if rng.random() < recipe.jpeg:
+        face = jpeg(face, int(rng.integers(30, 91)))
+    return np.ascontiguousarray(face)
+
+
+def face_views(
+    image: np.ndarray,
+    item: FaceItem,
+    views: int,
+    recipe: ViewRecipe,
+    rng: np.random.Generator,
+) -> list[np.ndarray]:
+    """`views` crops of one face: the plain crop, then jittered and roughened ones."""
+    if item.box is None:
+        plain = image
+        jittered: Sequence[np.ndarray] = [image] * (views - 1)
+    else:
+        plain = crop_faces(image, [item.box])[0]
+        boxes = [jitter_box(item.box, rng, recipe.shift, recipe.scale) for _ in range(views - 1)]
+        jittered = [_crop_outside(image, b) for b in boxes]
+    return [plain, *(augment_face(face, recipe, rng) for face in jittered)]
+
+
+def _crop_outside(image: np.ndarray, box: Box) -> np.ndarray:
+    """The padded crop of a box that may stick out of the image: clipped first, as detectors
+    clip theirs (the original box when nothing of the moved one is left)."""
+    clipped = clip_box(box, image.shape[1], image.shape[0])
+    return crop_faces(image, [clipped or box])[0]

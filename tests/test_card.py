@@ -1,0 +1,29 @@
+"""The model card is written from the metrics files: regenerating it changes nothing."""
+
+import json
+import shutil
+
+import pytest
+
+from mask_detector import config
+from mask_detector.evaluation.by_size import bucket_names
+from mask_detector.training.card import write_model_card
+
+METRICS = config.MODELS_DIR / config.METRICS_NAME
+
+
+@pytest.mark.skipif(not METRICS.is_file(), reason="no shipped metrics")
+def test_card_is_up_to_date_and_has_the_tables(tmp_path):
+    for name in (config.METRICS_NAME, "scenes.json", "scenes_test.json"):
+        if (config.MODELS_DIR / name).is_file():
+            shutil.copy(config.MODELS_DIR / name, tmp_path / name)
+    card = write_model_card(tmp_path).read_text()
+    assert card == (config.MODELS_DIR / "MODEL_CARD.md").read_text(), "run `mask_detector card`"
+    metrics = json.loads(METRICS.read_text())
+    # A 3x3 confusion matrix (counts and shares) and the by-size table for each face set.
+    for name in config.LABELS:
+        assert f"| {config.DISPLAY_NAMES[name]} | " in card
+    for bucket in bucket_names():
+        assert f"| {bucket} | " in card
+    assert "**all <32**" in card and "**all >=32**" in card
+    assert f"T = {metrics['calibration']['temperature']:.3f}" in card
