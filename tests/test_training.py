@@ -248,7 +248,9 @@ def test_selection_keeps_the_close_up_floor_then_weighs_every_class():
     from mask_detector.training.ship import selection_score
 
     def run(closeup_acc: float, recalls: tuple[float, float, float], acc: float) -> dict:
-        per_class = {c: {"recall": r} for c, r in zip(config.LABELS, recalls, strict=True)}
+        per_class = {
+            c: {"recall": r, "support": 10} for c, r in zip(config.LABELS, recalls, strict=True)
+        }
         return {
             "val": {"accuracy": closeup_acc},
             "val_all": {"accuracy": acc, "per_class": per_class},
