@@ -42,7 +42,7 @@ def test_folder_and_voc_names(name, label):
 
 def test_labels_are_defined_once_with_display_names():
     assert config.LABELS == ("with_mask", "without_mask", "mask_worn_incorrectly")
-    assert set(config.DISPLAY_NAMES) == set(config.LABELS)
+    assert set(config.DISPLAY_NAMES) == set(config.RESULT_LABELS)
     assert config.DISPLAY_NAMES["mask_worn_incorrectly"] == "Mask worn wrong"
     # No alias stands for two labels.
     aliases = [a for names in config.CLASS_ALIASES.values() for a in names]

@@ -82,7 +82,7 @@ def test_output_frames_fps_counts_and_people(clip, tmp_path):
     assert list(chart)[1:] == [config.count_phrase(k) for k in config.RESULT_LABELS]
     summary = result.summary()
     assert (summary["frames"], summary["fps"], summary["people"]) == (8, 10.0, 1)
-    assert summary["people_per_label"] == {k: int(k == "with_mask") for k in config.LABELS}
+    assert summary["people_per_label"] == {k: int(k == "with_mask") for k in config.RESULT_LABELS}
     assert summary["tracks"] == [
         {"id": 1, "label": "with_mask", "confidence": 0.9, "frames": 8, "first_s": 0.0,
          "last_s": 0.7}
@@ -144,7 +144,7 @@ def test_real_pipeline_counts_each_frame(clip, tmp_path):
 
     result = process_video(clip, tmp_path / "out.mp4", MaskDetector.load())
     assert result.frames == 8
-    faces = np.sum([result.counts[k] for k in config.LABELS], axis=0)
+    faces = np.sum([result.counts[k] for k in config.RESULT_LABELS], axis=0)
     assert len(faces) == 8 and faces.min() >= 1  # the astronaut, bare and masked, every frame
     assert count_frames(tmp_path / "out.mp4")[0] == 8
 
