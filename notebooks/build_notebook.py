@@ -98,8 +98,9 @@ def keep_outputs(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode) -> 
         cell.outputs, cell.execution_count = old.outputs, old.execution_count
 
 
-def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 3600) -> None:
-    """Run every cell with nbclient in `cwd`, on this interpreter (its folder first on PATH)."""
+def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 4 * 3600) -> None:
+    """Run every cell with nbclient in `cwd`, on this interpreter (its folder first on PATH);
+    `timeout` per cell: the training cell takes about an hour on a 2-core CPU."""
     from nbclient import NotebookClient
 
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
