@@ -126,18 +126,20 @@ def run(duration: float, workdir: Path) -> Result:
 
 def processor_cpu(seconds: float = 20.0) -> dict[str, float]:
     """CPU ms per frame of the /live frame processor, replayed in this process on the clip's
-    frames at CLIP_FPS with the app's default settings: total, detector, classifier, the rest."""
+    frames at CLIP_FPS with the live page's default settings: total, detector, classifier, the
+    rest."""
     import av
 
     from mask_detector.app.live import LiveProcessor
-    from mask_detector.app.state import Settings
+    from mask_detector.app.state import defaults
     from mask_detector.pipeline import MaskDetector
 
-    settings = Settings()
+    settings = defaults("live")  # what /live starts from (photos default to another detector)
     pipeline = MaskDetector.load(
         detector_name=settings.detector_name,
         min_confidence=settings.min_confidence,
         min_face=settings.min_face,
+        small_faces=settings.small_faces,
     )
     spent = {"detector": 0.0, "classifier": 0.0}
     detect, classify = pipeline.detector.detect, pipeline.classifier.classify

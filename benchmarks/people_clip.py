@@ -318,6 +318,7 @@ class _Timed:
         self.min_confidence = pipeline.min_confidence
         self.seconds = 0.0
         self.detector = self  # detect() below stands in for the face detector
+        self.judges = pipeline.judges  # the tracker asks which faces may be classified
 
     def detect(self, image: np.ndarray) -> list[Box]:
         start = time.perf_counter()
