@@ -168,7 +168,8 @@ def test_real_model_detect_any_image(image, detector_name):
     detections = pipeline.detect(image)
     check_detections(detections, image)
     for det in detections:
-        assert det.confidence >= 0.5  # the argmax of two probabilities
+        # The argmax of one probability per label: never below an even split.
+        assert det.confidence >= 1 / len(LABELS) - 1e-6
 
 
 @pytest.mark.parametrize(
