@@ -23,12 +23,13 @@ and settings:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -180,14 +181,17 @@ def clip_frames(people: list[Person], frames: int) -> Iterator[np.ndarray]:
         yield frame
 
 
-def write_clip(path: Path, frames: Iterator[np.ndarray], fps: int = FPS) -> Path:
-    """An H.264 mp4 of the frames (what a user would upload)."""
+def write_clip(path: Path, frames: Iterable[np.ndarray], fps: int = FPS, **options: Any) -> Path:
+    """A video of BGR frames, H.264 when available (what a user would upload), in the container
+    `path`'s suffix names; `options` go to av.open (e.g. options={"movflags": "+faststart"})."""
     from mask_detector.video import output_codec
 
-    with av.open(str(path), "w") as out:
+    frames = iter(frames)
+    first = next(frames)
+    with av.open(str(path), "w", **options) as out:
         stream = out.add_stream(output_codec(), rate=fps)
-        stream.width, stream.height, stream.pix_fmt = *SIZE, "yuv420p"
-        for i, image in enumerate(frames):
+        stream.width, stream.height, stream.pix_fmt = first.shape[1], first.shape[0], "yuv420p"
+        for i, image in enumerate(itertools.chain([first], frames)):
             frame = av.VideoFrame.from_ndarray(image, format="bgr24")
             frame.pts = i
             out.mux(stream.encode(frame))

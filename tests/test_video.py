@@ -9,6 +9,7 @@ import av
 import numpy as np
 import pytest
 
+from benchmarks.people_clip import write_clip as write_video
 from helpers import needs_model, needs_yunet
 from mask_detector import config, draw, video
 from mask_detector.errors import MaskDetectorError
@@ -38,20 +39,6 @@ class OneFace:
         return np.tile(row, (len(boxes), 1))
 
 
-def write_video(path: Path, frames: list[np.ndarray], fps: int = 10, **options) -> Path:
-    """An mp4 (or whatever `path`'s suffix says) of BGR frames, H.264 when available."""
-    height, width = frames[0].shape[:2]
-    with av.open(str(path), "w", **options) as out:
-        stream = out.add_stream(output_codec(), rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        for i, image in enumerate(frames):
-            frame = av.VideoFrame.from_ndarray(image, format="bgr24")
-            frame.pts = i
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
-    return path
-
-
 def count_frames(path: Path) -> tuple[int, str, tuple[int, int]]:
     with av.open(str(path)) as c:
         s = c.streams.video[0]
@@ -63,7 +50,7 @@ def count_frames(path: Path) -> tuple[int, str, tuple[int, int]]:
 def clip(tmp_path_factory, astronaut_bgr, masked_astronaut_bgr) -> Path:
     """Eight frames: four bare faces then four masked ones."""
     frames = [astronaut_bgr] * 4 + [masked_astronaut_bgr] * 4
-    return write_video(tmp_path_factory.mktemp("v") / "clip.mp4", frames)
+    return write_video(tmp_path_factory.mktemp("v") / "clip.mp4", frames, fps=10)
 
 
 def test_output_frames_fps_counts_and_people(clip, tmp_path):
