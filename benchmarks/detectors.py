@@ -52,11 +52,17 @@ def time_ms(detect: Detect, frame: np.ndarray, repeats: int = 30) -> dict[str, f
     return {"median_ms": round(statistics.median(times), 1), "min_ms": round(min(times), 1)}
 
 
-def training_found_rate(detect: Detect, per_class: int, seed: int = 0) -> dict[str, float]:
-    """Fraction of training photos (random sample per class) in which >= 1 face is found."""
-    rates = {}
+def training_found_counts(
+    detect: Detect, per_class: int, seed: int = 0
+) -> dict[str, tuple[int, int]]:
+    """Per class with a folder of training photos: (photos with >= 1 face found, photos read),
+    over a random sample of `per_class` photos."""
+    counts = {}
     for label in config.LABELS:
-        files = sorted(p for p in (config.training_data_dir() / label).iterdir() if p.is_file())
+        folder = config.training_data_dir() / label
+        if not folder.is_dir():  # e.g. no close-up folder of the third class
+            continue
+        files = sorted(p for p in folder.iterdir() if p.is_file())
         random.Random(seed).shuffle(files)
         hits = seen = 0
         for path in files[:per_class]:
@@ -66,8 +72,16 @@ def training_found_rate(detect: Detect, per_class: int, seed: int = 0) -> dict[s
                 continue
             seen += 1
             hits += bool(detect(image))
-        rates[label] = round(hits / seen, 3) if seen else float("nan")
-    return rates
+        counts[label] = (hits, seen)
+    return counts
+
+
+def training_found_rate(detect: Detect, per_class: int, seed: int = 0) -> dict[str, float]:
+    """Fraction of training photos (random sample per class) in which >= 1 face is found."""
+    return {
+        label: round(hits / seen, 3) if seen else float("nan")
+        for label, (hits, seen) in training_found_counts(detect, per_class, seed).items()
+    }
 
 
 def build(name: str, haar_kwargs: dict[str, float]) -> Detect:

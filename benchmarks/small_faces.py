@@ -33,6 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.detectors import training_found_counts
 from mask_detector import config
 from mask_detector.benchmark import make_frame
 from mask_detector.classifier import MaskClassifier
@@ -159,21 +160,9 @@ def parts(names: Sequence[str]) -> dict[str, tuple[Path, Path, list[str] | None]
 def closeup_found_rate(detect: Callable[[np.ndarray], list], per_class: int = 150) -> float:
     """Share of close-up training photos (a sample of each class) where a face is found: a
     setting for crowds must not lose the one large face of a portrait."""
-    hits = seen = 0
-    for label in config.LABELS:
-        folder = config.training_data_dir() / label
-        if not folder.is_dir():
-            continue
-        files = sorted(p for p in folder.iterdir() if p.is_file())
-        random.Random(0).shuffle(files)
-        for path in files[:per_class]:
-            try:
-                image = read_image(path)
-            except Exception:
-                continue
-            seen += 1
-            hits += bool(detect(image))
-    return hits / seen if seen else math.nan
+    counts = training_found_counts(detect, per_class).values()
+    seen = sum(n for _, n in counts)
+    return sum(hits for hits, _ in counts) / seen if seen else math.nan
 
 
 def cmd_settings(args: argparse.Namespace) -> None:
