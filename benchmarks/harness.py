@@ -121,6 +121,16 @@ class Server:
 LOOPBACK_ICE = {"MASK_DETECTOR_TEST_LOOPBACK_ICE": "1", "MASK_DETECTOR_ICE_SERVERS": "[]"}
 
 
+def stop(proc: subprocess.Popen) -> None:
+    """Ask a server to end; kill it if it has not within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextlib.contextmanager
 def app_server(
     workdir: Path, timeout: float = 90.0, ice: Mapping[str, str] = LOOPBACK_ICE
@@ -162,12 +172,7 @@ def app_server(
             time.sleep(0.3)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 # --- a TURN server -------------------------------------------------------------------------------
@@ -216,12 +221,7 @@ def turn_server(
             time.sleep(0.2)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def turn_available() -> bool:
