@@ -5,7 +5,7 @@ import streamlit as st
 from mask_detector.app.results import results_csv, results_json
 from mask_detector.app.state import pipeline_or_stop, sidebar
 from mask_detector.app.upload import process_files
-from mask_detector.app.views import image_result, labels_legend
+from mask_detector.app.views import csv_json_downloads, image_result, labels_legend
 from mask_detector.imageio import MAX_FILE_BYTES, MAX_PIXELS
 
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
@@ -44,16 +44,9 @@ st.caption(
     f"{len(good)} of {len(results)} image(s) processed, "
     f"{sum(len(r.faces) for r in good)} face(s) found."
 )
-exports = (("CSV", results_csv, "text/csv"), ("JSON", results_json, "application/json"))
-for col, (kind, export, mime) in zip(st.columns(len(exports)), exports, strict=True):
-    col.download_button(
-        f"All results ({kind})",
-        export(results),
-        file_name=f"mask_results.{kind.lower()}",
-        mime=mime,
-        key=f"all_{kind.lower()}",
-        on_click="ignore",
-    )
+csv_json_downloads(
+    results, results_csv, results_json, title="All results", file_stem="mask_results", key="all"
+)
 for i, result in enumerate(results):
     st.divider()
     image_result(result, key=str(i))

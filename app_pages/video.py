@@ -8,7 +8,7 @@ import streamlit as st
 
 from mask_detector.app.people import people_csv, people_line, people_rows, summary_json
 from mask_detector.app.state import memo, pipeline_or_stop, sidebar
-from mask_detector.app.views import labels_legend
+from mask_detector.app.views import csv_json_downloads, labels_legend
 from mask_detector.config import RESULT_LABELS, count_phrase
 from mask_detector.errors import MaskDetectorError
 from mask_detector.video import MAX_FRAMES, MAX_SECONDS, VideoResult, process_video
@@ -97,16 +97,9 @@ if summary["tracks"]:
     st.dataframe(people_rows(summary), hide_index=True)
 else:
     st.info("No face found. Try a lower minimum face size or the YuNet detector.")
-exports = (("CSV", people_csv, "text/csv"), ("JSON", summary_json, "application/json"))
-for col, (kind, export, mime) in zip(st.columns(len(exports)), exports, strict=True):
-    col.download_button(
-        f"People ({kind})",
-        export(summary),
-        file_name=f"{stem}_people.{kind.lower()}",
-        mime=mime,
-        key=f"people_{kind.lower()}",
-        on_click="ignore",
-    )
+csv_json_downloads(
+    summary, people_csv, summary_json, title="People", file_stem=f"{stem}_people", key="people"
+)
 
 st.subheader("Faces per frame")
 st.line_chart(

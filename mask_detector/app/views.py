@@ -52,6 +52,28 @@ def figure(kind: str, data: Any, title: str = "", *, cache: bool = True) -> None
     st.image(png, width="content")
 
 
+def csv_json_downloads(
+    data: Any,
+    csv: Callable[[Any], str],
+    json: Callable[[Any], str],
+    *,
+    title: str,
+    file_stem: str,
+    key: str,
+) -> None:
+    """A CSV and a JSON download of the same results, side by side ("All results (CSV)")."""
+    exports = (("CSV", csv, "text/csv"), ("JSON", json, "application/json"))
+    for col, (kind, export, mime) in zip(st.columns(len(exports)), exports, strict=True):
+        col.download_button(
+            f"{title} ({kind})",
+            export(data),
+            file_name=f"{file_stem}.{kind.lower()}",
+            mime=mime,
+            key=f"{key}_{kind.lower()}",
+            on_click="ignore",
+        )
+
+
 def labels_legend() -> str:
     """The labels as the pages name them: "*Mask* (green), *No mask* (red) or ..."."""
     names = [f"*{display_name(k)}* ({COLOUR_NAMES.get(k, 'grey')})" for k in LABELS]
