@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import (
+    IMAGE_SIZE,
     LABELS,
     METRICS_NAME,
     MODEL_CARD_NAME,
@@ -154,7 +155,7 @@ def write_model_card(models_dir: Path) -> Path:
     metrics = json.loads((models_dir / METRICS_NAME).read_text())
     test = metrics["test"]
     sizes = metrics["split_sizes"]
-    size = metrics.get("image_size") or 224
+    size = metrics.get("image_size") or IMAGE_SIZE
     lines = [
         "# Model card: mask_detector (MobileNetV2; " + " / ".join(LABELS) + ")",
         "",
