@@ -2,6 +2,7 @@
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 
@@ -32,6 +33,7 @@ from mask_detector.training.views import (
 ASPECTS = {
     "scene faces": ("scene_faces", "jitter_shift", "jitter_scale"),
     "yunet faces": ("yunet_faces",),
+    "close-up crops": ("closeup_crops",),
     "resolution augmentation": ("resolution_aug",),
     "input size": ("image_size",),
     "fine-tuning": ("finetune_from", "finetune_epochs", "finetune_lr"),
@@ -98,6 +100,19 @@ def test_views_start_with_the_pipeline_crop(astronaut_bgr, astronaut_face_box):
         astronaut_bgr, FaceItem(config.REPO_ROOT, 1), 2, ViewRecipe(), np.random.default_rng(1)
     )
     assert whole[0] is astronaut_bgr and whole[1].shape == astronaut_bgr.shape
+    # A close-up's jittered views are windows of the image (no padding), some tighter than it.
+    cut = face_views(
+        astronaut_bgr,
+        FaceItem(config.REPO_ROOT, 0),
+        30,
+        ViewRecipe(0.15, 0.3),
+        np.random.default_rng(3),
+    )
+    h = astronaut_bgr.shape[0]
+    assert sum(v.shape[0] < 0.9 * h for v in cut[1:]) >= 5
+    for v in cut[1:]:
+        match = cv2.matchTemplate(astronaut_bgr, v, cv2.TM_SQDIFF)
+        assert match.min() < 1  # the view is a window of the image, pixel for pixel
 
 
 def test_roughening_ops(astronaut_bgr):

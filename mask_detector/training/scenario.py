@@ -27,6 +27,9 @@ class Scenario:
     #: fractions of the box (YuNet's boxes differ from the annotated ones by about 0.09 and 0.2).
     jitter_shift: float = 0.0
     jitter_scale: float = 0.0
+    #: The same jitter on close-ups (the whole image is the box): tight crops, such as eyes and
+    #: mask with the top of the head cut off, so a face that fills the crop is no cue for a class.
+    closeup_crops: bool = False
     #: Resolution-matched augmentation: augmented views shrunk to 12-64 px (and rougher: JPEG,
     #: blur, light) like faces in crowd photos.
     resolution_aug: bool = False

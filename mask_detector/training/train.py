@@ -182,8 +182,9 @@ def train_scenario(
         if not items:
             continue
         training = name.startswith("train")
-        # Close-ups have no box to jitter: their views (and cached features) do not depend on it.
-        views_recipe = replace(recipe, shift=0.0, scale=0.0) if "closeups" in name else recipe
+        # Close-ups are jittered only when the scenario asks (their cached features then differ).
+        plain_closeups = "closeups" in name and not scenario.closeup_crops
+        views_recipe = replace(recipe, shift=0.0, scale=0.0) if plain_closeups else recipe
         log(f" {name}: {len(items)} faces ({time.time() - started:.0f} s)")
         sets[name] = extract_features(
             parts.lower,

@@ -116,10 +116,18 @@ def face_views(
     recipe: ViewRecipe,
     rng: np.random.Generator,
 ) -> list[np.ndarray]:
-    """`views` crops of one face: the plain crop, then jittered and roughened ones."""
+    """`views` crops of one face: the plain crop, then jittered and roughened ones.
+
+    A close-up's box is the whole image: jitter (when the recipe has any) cuts windows out of
+    it, such as eyes and mask with the top of the head cut off, without padding.
+    """
     if item.box is None:
         plain = image
         jittered: Sequence[np.ndarray] = [image] * (views - 1)
+        if recipe.shift or recipe.scale:
+            whole = (0, 0, image.shape[1], image.shape[0])
+            boxes = [jitter_box(whole, rng, recipe.shift, recipe.scale) for _ in range(views - 1)]
+            jittered = [_cut(image, b) for b in boxes]
     else:
         plain = crop_faces(image, [item.box])[0]
         boxes = [jitter_box(item.box, rng, recipe.shift, recipe.scale) for _ in range(views - 1)]
@@ -132,3 +140,12 @@ def _crop_outside(image: np.ndarray, box: Box) -> np.ndarray:
     clip theirs (the original box when nothing of the moved one is left)."""
     clipped = clip_box(box, image.shape[1], image.shape[0])
     return crop_faces(image, [clipped or box])[0]
+
+
+def _cut(image: np.ndarray, box: Box) -> np.ndarray:
+    """The part of the image under a box, clipped to it (the whole image when nothing is left)."""
+    clipped = clip_box(box, image.shape[1], image.shape[0])
+    if clipped is None:
+        return image
+    x, y, w, h = clipped
+    return image[y : y + h, x : x + w]
