@@ -629,8 +629,9 @@ image_grid(
 # part below runs **once** per face and view and its features are cached (in
 # `config.cache_dir()`), which makes CPU training take minutes instead of hours; blocks 13–16
 # above it are fine-tuned after the head (BatchNorm kept frozen, a cosine-decaying learning
-# rate, early stopping on validation loss with the best weights restored). While the top blocks
-# are frozen their pooled output is computed once too, so the head trains in seconds.
+# rate, early stopping on validation loss with the best weights restored). A scenario that
+# fine-tunes from another block (`scenes_lowres_deep`: block 11) is cut there instead. While the
+# top blocks are frozen their pooled output is computed once too, so the head trains in seconds.
 #
 # The scenarios (`mask_detector/training/scenarios/*.json`) tell the story of the model, each
 # one change from another, so the comparison says which change moved which figure:
@@ -638,8 +639,11 @@ image_grid(
 #    the third class to learn from);
 # 2. `scenes` — plus the faces of the training scene photos, with detector-like jittered boxes;
 # 3. `scenes_lowres` — plus resolution-matched augmentation;
-# 4. variants of it: `scenes_lowres_160` (a 160 px input: cheaper per face) and
-#    `scenes_lowres_yunet` (plus YuNet's own boxes on the training photos).
+# 4. variants of it: `scenes_lowres_160` (a 160 px input: cheaper per face),
+#    `scenes_lowres_yunet` (plus YuNet's own boxes on the training photos),
+#    `scenes_lowres_crops` (close-ups cut like detector boxes too: jittered windows, some
+#    tighter than the face) and `scenes_lowres_deep` (fine-tuned from block 11, where the Keras
+#    transfer-learning guide starts, instead of block 13).
 #
 # Classes are weighted by the square root of their inverse frequency (`mask_worn_incorrectly` is
 # the small class; full inverse weighting made the model call tightly cropped masked close-ups
