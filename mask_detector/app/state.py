@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import asdict, dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import streamlit as st
 
@@ -128,6 +128,12 @@ def _save(widget: str) -> None:
     st.session_state[widget[1:]] = st.session_state[widget]
 
 
+def _persisted(widget: str) -> dict[str, Any]:
+    """A widget's key, and the callback that copies its value to the key Streamlit keeps when
+    the widget is not rendered (another page): the setting survives a change of page."""
+    return {"key": widget, "on_change": _save, "args": (widget,)}
+
+
 def _detector_label(name: str) -> str:
     """Select-box text for a face detector name (the name itself if it has no label)."""
     return DETECTOR_LABELS.get(name, name)
@@ -152,9 +158,7 @@ def sidebar(use: str = "photo") -> Settings:
             "Face detector",
             options,
             format_func=_detector_label,
-            key=keys["detector_name"],
-            on_change=_save,
-            args=(keys["detector_name"],),
+            **_persisted(keys["detector_name"]),
         )
         st.caption(DETECTOR_HINT)
         if not ok:
@@ -164,9 +168,7 @@ def sidebar(use: str = "photo") -> Settings:
             0.0,
             1.0,
             step=0.05,
-            key=keys["min_confidence"],
-            on_change=_save,
-            args=(keys["min_confidence"],),
+            **_persisted(keys["min_confidence"]),
             help="Faces whose mask / no-mask confidence is below this are not shown (faces too "
             "small to judge are).",
         )
@@ -174,9 +176,7 @@ def sidebar(use: str = "photo") -> Settings:
             "Smallest face to find (px)",
             *MIN_FACE_RANGE,
             step=2,
-            key=keys["min_face"],
-            on_change=_save,
-            args=(keys["min_face"],),
+            **_persisted(keys["min_face"]),
             help="Faces whose box is smaller than this, in pixels of the photo or frame, are "
             "not looked for. Lower finds more faces in crowds and takes longer; higher drops "
             "false detections.",
@@ -185,18 +185,14 @@ def sidebar(use: str = "photo") -> Settings:
             "Smallest face to label (px)",
             *MIN_JUDGED_RANGE,
             step=2,
-            key=keys["min_judged_face"],
-            on_change=_save,
-            args=(keys["min_judged_face"],),
+            **_persisted(keys["min_judged_face"]),
             help="Smaller faces are boxed in grey with a '?', too small to judge, rather than "
             "labelled. 0 (the default) labels every face: the shipped model is right on more "
             "than 80% of the faces of every size in crowd photos.",
         )
         blur_faces = st.toggle(
             "Blur faces",
-            key=keys["blur_faces"],
-            on_change=_save,
-            args=(keys["blur_faces"],),
+            **_persisted(keys["blur_faces"]),
             help="Privacy: every face on annotated photos, videos and the live stream is blurred "
             "beyond recognition; boxes, labels and counts stay.",
         )
