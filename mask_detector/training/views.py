@@ -18,9 +18,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..config import FACE_PADDING
 from ..detection import Box
 from ..detectors.base import clip_box
-from ..preprocess import crop_faces
+from ..preprocess import crop_faces, pad_box
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def face_views(
         if recipe.shift or recipe.scale:
             whole = (0, 0, image.shape[1], image.shape[0])
             boxes = [jitter_box(whole, rng, recipe.shift, recipe.scale) for _ in range(views - 1)]
-            jittered = [_cut(image, b) for b in boxes]
+            jittered = [_crop_outside(image, b, padding=0.0) for b in boxes]
     else:
         plain = crop_faces(image, [item.box])[0]
         boxes = [jitter_box(item.box, rng, recipe.shift, recipe.scale) for _ in range(views - 1)]
@@ -135,17 +136,9 @@ def face_views(
     return [plain, *(augment_face(face, recipe, rng) for face in jittered)]
 
 
-def _crop_outside(image: np.ndarray, box: Box) -> np.ndarray:
+def _crop_outside(image: np.ndarray, box: Box, padding: float = FACE_PADDING) -> np.ndarray:
     """The padded crop of a box that may stick out of the image: clipped first, as detectors
     clip theirs (the original box when nothing of the moved one is left)."""
-    clipped = clip_box(box, image.shape[1], image.shape[0])
-    return crop_faces(image, [clipped or box])[0]
-
-
-def _cut(image: np.ndarray, box: Box) -> np.ndarray:
-    """The part of the image under a box, clipped to it (the whole image when nothing is left)."""
-    clipped = clip_box(box, image.shape[1], image.shape[0])
-    if clipped is None:
-        return image
-    x, y, w, h = clipped
+    clipped = clip_box(box, image.shape[1], image.shape[0]) or box
+    x, y, w, h = pad_box(clipped, image.shape, padding)
     return image[y : y + h, x : x + w]
