@@ -10,6 +10,7 @@ from helpers import needs_shared, needs_yunet
 from mask_detector import config
 from mask_detector.classifier import MaskClassifier
 from mask_detector.data.split import Split
+from mask_detector.errors import MaskDetectorError
 from mask_detector.evaluation.calibration import (
     calibration_report,
     fit_temperature,
@@ -39,6 +40,7 @@ ASPECTS = {
     "fine-tuning": ("finetune_from", "finetune_epochs", "finetune_lr"),
     "class weights": ("class_weight",),
     "views": ("views", "augment"),
+    "weight averaging": ("average_from",),
 }
 
 
@@ -60,6 +62,17 @@ def test_each_scenario_differs_from_another_in_one_thing():
         assert any(len(step) == 1 for step in steps), f"{s.name} differs in more than one thing"
     base = load_scenario("closeups")
     assert not base.scene_faces and base.finetune_from == "block_13_expand"
+
+
+def test_weight_averaging_must_name_a_fine_tuning_epoch(tmp_path):
+    base = load_scenario("scenes_lowres").to_dict()
+    for bad in (0, base["finetune_epochs"] + 1):
+        path = tmp_path / f"avg{bad}.json"
+        path.write_text(json.dumps({**base, "average_from": bad}))
+        with pytest.raises(MaskDetectorError, match="average_from"):
+            load_scenario(path)
+    path.write_text(json.dumps({**base, "average_from": 4}))
+    assert load_scenario(path).shrunk(2).average_from == 2  # smoke runs keep it valid
 
 
 def test_class_weights_balance_the_loss():
@@ -202,6 +215,24 @@ def test_baked_temperature_gives_softmax_of_logits_over_t():
 
 
 @pytest.mark.slow
+def test_weight_averaging_loads_the_mean_of_the_epochs_from_its_start():
+    keras = pytest.importorskip("keras")
+    from mask_detector.training.train import _WeightAverage
+
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    average = _WeightAverage(start=2)
+    average.set_model(model)
+    for epoch, value in enumerate([10.0, 1.0, 2.0, 6.0]):  # epoch 1 (10.0) is left out
+        for w in model.trainable_weights:
+            w.assign(np.full(w.shape, value, np.float32))
+        average.on_epoch_end(epoch)
+    average.on_train_end()
+    kernel, bias = model.get_weights()
+    assert np.allclose(kernel, 3.0) and np.allclose(bias, 3.0)
+
+
+@pytest.mark.slow
 @needs_shared
 def test_tiny_training_run_exports_a_working_model(tmp_path, monkeypatch):
     pytest.importorskip("tensorflow")
@@ -209,7 +240,7 @@ def test_tiny_training_run_exports_a_working_model(tmp_path, monkeypatch):
     from mask_detector.training.train import train_scenario
 
     monkeypatch.setenv(config.ENV_CACHE, str(tmp_path / "cache"))
-    scenario = Scenario(**{**load_scenario("scenes_lowres").to_dict(), "name": "tiny"})
+    scenario = Scenario(**{**load_scenario("scenes_lowres_swa").to_dict(), "name": "tiny"})
     split = Split.load(config.MODELS_DIR / config.SPLIT_NAME)
     lines: list[str] = []
     metrics = train_scenario(
@@ -222,6 +253,7 @@ def test_tiny_training_run_exports_a_working_model(tmp_path, monkeypatch):
     )
     assert any("head epoch 1" in line for line in lines)
     assert any("finetune epoch 1" in line for line in lines)
+    assert any("weights averaged over epochs 1-1" in line for line in lines)
     saved = json.loads((tmp_path / "runs" / "tiny" / config.METRICS_NAME).read_text())
     assert saved["test"]["n"] == metrics["test"]["n"] == 12
     assert saved["test_scenes"]["n"] == 12 and saved["val_all"]["n"] == 24

@@ -48,6 +48,12 @@ class Scenario:
     finetune_from: str | None = None
     finetune_epochs: int = 0
     finetune_lr: float = 1e-5
+    #: Average the fine-tuned weights of every epoch from this one (1-based) to the last, and
+    #: run all fine-tuning epochs (no early stopping). Validation loss swings by a few hundredths
+    #: from one epoch to the next, so the single epoch early stopping keeps is partly luck; the
+    #: mean of the epochs along the decaying learning rate is not (stochastic weight averaging).
+    #: None keeps the best epoch by validation loss.
+    average_from: int | None = None
     batch_size: int = 32
     dropout: float = 0.2
     patience: int = 3
@@ -76,6 +82,7 @@ class Scenario:
                 "head_epochs": min(self.head_epochs, epochs),
                 "finetune_epochs": min(self.finetune_epochs, epochs),
                 "views": min(self.views, views),
+                "average_from": self.average_from and min(self.average_from, epochs),
             }
         )
 
@@ -98,6 +105,12 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         scenario = Scenario(**json.loads(path.read_text()))
     except (TypeError, ValueError) as exc:
         raise MaskDetectorError(f"{path}: not a valid scenario ({exc})") from None
+    if scenario.average_from is not None and not (
+        scenario.finetune_from and 1 <= scenario.average_from <= scenario.finetune_epochs
+    ):
+        raise MaskDetectorError(
+            f"{path}: average_from must name a fine-tuning epoch (1 to finetune_epochs)"
+        )
     if scenario.augment not in ("light", "none") or scenario.class_weight not in CLASS_WEIGHTS:
         raise MaskDetectorError(
             f"{path}: augment must be 'light' or 'none', class_weight one of "

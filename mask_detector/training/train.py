@@ -55,6 +55,31 @@ class _EpochLog(keras.callbacks.Callback):
         )
 
 
+class _WeightAverage(keras.callbacks.Callback):
+    """Stochastic weight averaging: the running mean of the trainable weights after each
+    epoch from `start` (1-based), loaded into the model when training ends."""
+
+    def __init__(self, start: int) -> None:
+        super().__init__()
+        self.start, self.count = start, 0
+        self.mean: list[np.ndarray] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        if epoch + 1 < self.start:
+            return
+        weights = [np.array(w) for w in self.model.trainable_weights]
+        self.count += 1
+        self.mean = (
+            weights
+            if self.count == 1
+            else [m + (w - m) / self.count for m, w in zip(self.mean, weights, strict=True)]
+        )
+
+    def on_train_end(self, logs: dict[str, float] | None = None) -> None:
+        for variable, value in zip(self.model.trainable_weights, self.mean, strict=True):
+            variable.assign(value)
+
+
 def class_weights(labels: np.ndarray, mode: str = "balanced") -> dict[int, float] | None:
     """Inverse class frequency ("balanced") or its square root ("sqrt", gentler on a very
     small class), normalised so the mean weight per face is 1; None for "none"."""
@@ -107,19 +132,29 @@ def _fit(
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    stop = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=scenario.patience, restore_best_weights=True
+    average = scenario.average_from if finetune else None
+    keep: keras.callbacks.Callback = (
+        _WeightAverage(average)
+        if average
+        else keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=scenario.patience, restore_best_weights=True
+        )
     )
-    log(f" {phase}: up to {epochs} epochs at learning rate {lr:g}")
+    log(f" {phase}: {'' if average else 'up to '}{epochs} epochs at learning rate {lr:g}")
     history = model.fit(
         sampler,
         validation_data=(val_x, val.labels),
         epochs=epochs,
         class_weight=class_weights(train.labels, scenario.class_weight),
-        callbacks=[stop, _EpochLog(phase, log)],
+        callbacks=[keep, _EpochLog(phase, log)],
         verbose=0,
     )
-    return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    result = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    if average:
+        loss = float(model.evaluate(val_x, val.labels, batch_size=PREDICT_BATCH, verbose=0)[0])
+        log(f"  weights averaged over epochs {average}-{epochs}: val_loss {loss:.4f}")
+        result["averaged_val_loss"] = [loss]
+    return result
 
 
 def _sizes(items: Sequence[FaceItem], features: FeatureSet | None) -> dict[str, int]:
