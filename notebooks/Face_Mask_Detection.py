@@ -642,8 +642,10 @@ image_grid(
 # 4. variants of it: `scenes_lowres_160` (a 160 px input: cheaper per face),
 #    `scenes_lowres_yunet` (plus YuNet's own boxes on the training photos),
 #    `scenes_lowres_crops` (close-ups cut like detector boxes too: jittered windows, some
-#    tighter than the face) and `scenes_lowres_deep` (fine-tuned from block 11, where the Keras
-#    transfer-learning guide starts, instead of block 13).
+#    tighter than the face), `scenes_lowres_deep` (fine-tuned from block 11, where the Keras
+#    transfer-learning guide starts, instead of block 13) and `scenes_lowres_swa` (the mean of
+#    the fine-tuned weights of epochs 4 to 12 instead of the one epoch early stopping keeps:
+#    validation loss swings from epoch to epoch, so that epoch is partly luck).
 #
 # Classes are weighted by the square root of their inverse frequency (`mask_worn_incorrectly` is
 # the small class; full inverse weighting made the model call tightly cropped masked close-ups

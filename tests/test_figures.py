@@ -84,11 +84,16 @@ def test_confusion_rates_of_a_metrics_report():
 def test_curves_figure_puts_phases_one_after_another():
     history = {
         "head": {"loss": [0.9, 0.5], "val_loss": [0.8, 0.6], "accuracy": [0.7, 0.9]},
-        "finetune": {"loss": [0.4, 0.3, 0.2], "val_loss": [0.5, 0.4, 0.45]},
+        "finetune": {
+            "loss": [0.4, 0.3, 0.2],
+            "val_loss": [0.5, 0.4, 0.45],
+            "averaged_val_loss": [0.38],
+        },
     }
     loss, accuracy = curves_figure(history, "training").axes
     lines = {line.get_label(): list(line.get_xdata()) for line in loss.get_lines()}
     assert lines["head train"] == [1, 2] and lines["finetune validation"] == [3, 4, 5]
+    assert lines["finetune averaged"] == [5]  # the averaged weights' loss, after the last epoch
     assert accuracy.get_lines()[0].get_label() == "head train"
 
 

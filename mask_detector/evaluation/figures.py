@@ -102,6 +102,8 @@ def curves_figure(history: History, title: str = "") -> Figure:
                 if values:
                     label = f"{phase} {'validation' if prefix else 'train'}"
                     ax.plot(epochs, values, style, marker="o", markersize=3, label=label)
+        if h.get("averaged_val_loss"):  # weight averaging: one model for the whole phase
+            axes[0].plot(epochs[-1:], h["averaged_val_loss"], "k*", label=f"{phase} averaged")
         if start:
             for ax in axes:
                 ax.axvline(start + 0.5, color="grey", linewidth=0.8)
