@@ -51,8 +51,8 @@ class Scenario:
     #: Average the fine-tuned weights of every epoch from this one (1-based) to the last, and
     #: run all fine-tuning epochs (no early stopping). Validation loss swings by a few hundredths
     #: from one epoch to the next, so the single epoch early stopping keeps is partly luck; the
-    #: mean of the epochs along the decaying learning rate is not (stochastic weight averaging).
-    #: None keeps the best epoch by validation loss.
+    #: mean of the epochs along the decaying learning rate (stochastic weight averaging) does not
+    #: depend on one epoch. None keeps the best epoch by validation loss.
     average_from: int | None = None
     batch_size: int = 32
     dropout: float = 0.2
