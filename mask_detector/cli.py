@@ -431,6 +431,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     names = scenario_names() if args.scenario == "all" else [args.scenario]
     for name in names:
         scenario = load_scenario(name)
+        if args.seed is not None:
+            scenario = scenario.reseeded(args.seed)
         if args.epochs:
             scenario = scenario.shrunk(args.epochs, args.views or scenario.views)
         print(f"== scenario {scenario.name}: {scenario.description}", flush=True)
@@ -439,7 +441,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             split,
             scenario,
             args.backbone_weights,
-            args.runs_dir,
+            args.runs_dir or config.MODELS_DIR / ("scenarios" if args.seed is None else "seeds"),
             args.limit,
             log=lambda m: print(m, flush=True),
             scenes_dir=args.scenes,
@@ -454,6 +456,19 @@ def cmd_ship(args: argparse.Namespace) -> int:
 
     best = ship_best(Path(args.runs_dir), Path(args.out))
     print(f"shipped scenario {best}; wrote {write_model_card(Path(args.out))}")
+    return 0
+
+
+def cmd_spread(args: argparse.Namespace) -> int:
+    from .training.ship import load_runs
+    from .training.spread import spread_table
+
+    runs: dict[str, dict] = {}
+    for folder in map(Path, args.runs):
+        metrics = folder / config.METRICS_NAME
+        one = {folder.name: json.loads(metrics.read_text())} if metrics.is_file() else None
+        runs |= one or load_runs(folder)
+    print(spread_table(runs))
     return 0
 
 
@@ -577,16 +592,35 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"ImageNet MobileNetV2 .h5 (default: ${config.ENV_BACKBONE}, ../shared, "
         "else download)",
     )
-    p.add_argument("--runs-dir", default=str(config.MODELS_DIR / "scenarios"))
+    p.add_argument(
+        "--runs-dir", help="where runs are written (default: models/scenarios, or models/seeds)"
+    )
     p.add_argument("--limit", type=int, help="use only N images per part (smoke runs)")
     p.add_argument("--epochs", type=int, help="cap epochs per phase (smoke runs)")
     p.add_argument("--views", type=int, help="cap augmented views per image (smoke runs)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        help="train with this random seed instead of the scenario's, as NAME_seedN in "
+        "models/seeds/ (by default), where `ship` never chooses between seeds; see `spread`",
+    )
     p.set_defaults(handler=cmd_train)
 
     p = sub.add_parser("ship", help="pick the best scenario on validation, export it to models/")
     p.add_argument("--runs-dir", default=str(config.MODELS_DIR / "scenarios"))
     p.add_argument("--out", default=str(config.MODELS_DIR))
     p.set_defaults(handler=cmd_ship)
+
+    p = sub.add_parser(
+        "spread", help="the figures of several runs of a recipe (seeds) with mean, sd and range"
+    )
+    p.add_argument(
+        "runs",
+        nargs="+",
+        metavar="RUN",
+        help="a trained run's folder (with metrics.json), or a folder of them",
+    )
+    p.set_defaults(handler=cmd_spread)
 
     p = sub.add_parser("card", help="write models/MODEL_CARD.md from the metrics files")
     p.add_argument("--models-dir", default=str(config.MODELS_DIR))

@@ -86,6 +86,11 @@ class Scenario:
             }
         )
 
+    def reseeded(self, seed: int) -> Scenario:
+        """The same recipe with another random seed (initial head weights, views, batch order),
+        named apart so it never overwrites or competes with the scenario itself."""
+        return Scenario(**{**self.to_dict(), "name": f"{self.name}_seed{seed}", "seed": seed})
+
 
 def scenario_names() -> list[str]:
     return sorted(p.stem for p in SCENARIOS_DIR.glob("*.json"))

@@ -1,0 +1,67 @@
+"""How far one recipe's figures move with the random seed alone.
+
+`train --scenario NAME --seed N` trains the same recipe again with another seed; this table puts
+the runs side by side with their mean, standard deviation and range. A difference between two
+scenarios smaller than this spread says little about the recipes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..evaluation.by_size import split_at
+from ..evaluation.metrics import macro
+
+Metrics = Mapping[str, Any]
+
+
+def _scene_part(metrics: Metrics, at_least_32: bool, key: str) -> float | None:
+    report = metrics.get("test_scenes")
+    if not report:
+        return None
+    part = split_at(report["by_size"], 32)[1 if at_least_32 else 0]
+    return part[key]
+
+
+#: Column title -> the figure, from a scenario's metrics.json (val_* chose; the others report).
+FIGURES: dict[str, Callable[[Metrics], float | None]] = {
+    "val close-ups": lambda m: m["val"]["accuracy"],
+    "val mean recall": lambda m: macro(m.get("val_all") or m["val"], "recall"),
+    "close-up test": lambda m: m["test"]["accuracy"],
+    "scene test": lambda m: (m.get("test_scenes") or {}).get("accuracy"),
+    "scene test < 32 px": lambda m: _scene_part(m, False, "accuracy"),
+    "scene test >= 32 px, two labels": lambda m: _scene_part(m, True, "accuracy_two_labels"),
+}
+
+
+def spread_rows(runs: Mapping[str, Metrics]) -> list[dict[str, Any]]:
+    """One row per run, then mean, sd (sample), min and max over the runs, per figure."""
+    rows: list[dict[str, Any]] = [
+        {"run": name, **{title: f(m) for title, f in FIGURES.items()}} for name, m in runs.items()
+    ]
+    stats: dict[str, Callable[[np.ndarray], float]] = {
+        "mean": np.mean,
+        "sd": lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else float("nan"),
+        "min": np.min,
+        "max": np.max,
+    }
+    for stat, f in stats.items():
+        summary: dict[str, Any] = {"run": stat}
+        for title in FIGURES:
+            values = np.array([r[title] for r in rows[: len(runs)] if r[title] is not None])
+            summary[title] = float(f(values)) if len(values) else None
+        rows.append(summary)
+    return rows
+
+
+def spread_table(runs: Mapping[str, Metrics]) -> str:
+    """The rows as Markdown, in percent with two decimals."""
+    titles = list(FIGURES)
+    lines = ["| run | " + " | ".join(titles) + " |", "|---" * (len(titles) + 1) + "|"]
+    for row in spread_rows(runs):
+        cells = ["n/a" if row[t] is None else f"{100 * row[t]:.2f}" for t in titles]
+        lines.append(f"| {row['run']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,72 @@
+"""Seed spread: `train --seed` names runs apart; `spread` summarises them."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mask_detector import config
+from mask_detector.cli import main
+from mask_detector.evaluation.metrics import classification_report
+from mask_detector.training.scenario import load_scenario
+from mask_detector.training.spread import FIGURES, spread_rows
+
+
+def _report(wrong: int, n: int = 40, sizes: float = 50.0) -> dict:
+    """A report of n faces (labels cycling over the classes), the first `wrong` misclassified."""
+    labels = np.arange(n) % len(config.LABELS)
+    guess = labels.copy()
+    guess[:wrong] = (labels[:wrong] + 1) % len(config.LABELS)
+    probs = np.eye(len(config.LABELS))[guess]
+    return classification_report(labels, probs, np.full(n, sizes))
+
+
+def _metrics(wrong: int) -> dict:
+    report = _report(wrong)
+    return {"val": report, "val_all": report, "test": report, "test_scenes": report}
+
+
+def test_reseeded_keeps_the_recipe_under_another_name():
+    base = load_scenario("scenes_lowres")
+    again = base.reseeded(7)
+    assert again.name == "scenes_lowres_seed7" and again.seed == 7 != base.seed
+    assert {**again.to_dict(), "name": base.name, "seed": base.seed} == base.to_dict()
+
+
+def test_spread_rows_give_each_run_then_mean_sd_and_range():
+    rows = spread_rows({"a": _metrics(2), "b": _metrics(6)})
+    assert [r["run"] for r in rows] == ["a", "b", "mean", "sd", "min", "max"]
+    by_run = {r["run"]: r for r in rows}
+    assert by_run["a"]["close-up test"] == pytest.approx(38 / 40)
+    assert by_run["mean"]["close-up test"] == pytest.approx(36 / 40)
+    assert by_run["sd"]["close-up test"] == pytest.approx(np.std([0.95, 0.85], ddof=1))
+    assert by_run["min"]["val close-ups"] == pytest.approx(34 / 40)
+    # All faces are 50 px: none under 32 px, every two-label face at 32 px or more.
+    assert by_run["a"]["scene test < 32 px"] is None
+    assert by_run["max"]["scene test >= 32 px, two labels"] is not None
+
+
+def test_spread_command_reads_a_run_or_a_folder_of_runs(tmp_path, capsys):
+    for name, wrong in (("seeds/s_seed1", 4), ("seeds/s_seed2", 8), ("s", 0)):
+        (tmp_path / name).mkdir(parents=True)
+        (tmp_path / name / config.METRICS_NAME).write_text(json.dumps(_metrics(wrong)))
+    assert main(["spread", str(tmp_path / "s"), str(tmp_path / "seeds")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("| run | " + " | ".join(FIGURES))
+    assert [line.split(" | ")[0] for line in lines[2:5]] == ["| s", "| s_seed1", "| s_seed2"]
+    assert "| min | 80.00 |" in lines[-2] and "| max | 100.00 |" in lines[-1]
+
+
+def test_train_with_a_seed_writes_a_named_run_apart(monkeypatch, tmp_path):
+    pytest.importorskip("tensorflow")
+    from mask_detector.training import train
+
+    seen: list = []
+    monkeypatch.setattr(train, "train_scenario", lambda *a, **k: seen.append(a))
+    assert main(["train", str(tmp_path), "--scenario", "scenes_lowres", "--seed", "7"]) == 0
+    (_, _, scenario, _, runs_dir, *_) = seen[0]
+    assert scenario.name == "scenes_lowres_seed7" and scenario.seed == 7
+    assert runs_dir == config.MODELS_DIR / "seeds"  # never among the scenarios ship chooses from
+    seen.clear()
+    assert main(["train", str(tmp_path), "--scenario", "scenes_lowres"]) == 0
+    assert seen[0][2].name == "scenes_lowres" and seen[0][4] == config.MODELS_DIR / "scenarios"
