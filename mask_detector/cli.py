@@ -441,7 +441,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             split,
             scenario,
             args.backbone_weights,
-            args.runs_dir or config.MODELS_DIR / ("scenarios" if args.seed is None else "seeds"),
+            args.runs_dir
+            or config.MODELS_DIR / ("scenarios" if args.seed is None else config.SEEDS_DIR_NAME),
             args.limit,
             log=lambda m: print(m, flush=True),
             scenes_dir=args.scenes,
@@ -460,14 +461,12 @@ def cmd_ship(args: argparse.Namespace) -> int:
 
 
 def cmd_spread(args: argparse.Namespace) -> int:
-    from .training.ship import load_runs
+    from .training.runs import load_runs
     from .training.spread import spread_table
 
     runs: dict[str, dict] = {}
-    for folder in map(Path, args.runs):
-        metrics = folder / config.METRICS_NAME
-        one = {folder.name: json.loads(metrics.read_text())} if metrics.is_file() else None
-        runs |= one or load_runs(folder)
+    for folder in args.runs:
+        runs |= load_runs(Path(folder))
     print(spread_table(runs))
     return 0
 

@@ -17,6 +17,9 @@ def test_card_is_up_to_date_and_has_the_tables(tmp_path):
     for name in (config.METRICS_NAME, "scenes.json", "scenes_test.json"):
         if (config.MODELS_DIR / name).is_file():
             shutil.copy(config.MODELS_DIR / name, tmp_path / name)
+    seeds = config.MODELS_DIR / config.SEEDS_DIR_NAME
+    if seeds.is_dir():
+        shutil.copytree(seeds, tmp_path / seeds.name, ignore=shutil.ignore_patterns("*.keras"))
     card = write_model_card(tmp_path).read_text()
     assert card == (config.MODELS_DIR / "MODEL_CARD.md").read_text(), "run `mask_detector card`"
     metrics = json.loads(METRICS.read_text())
@@ -27,3 +30,18 @@ def test_card_is_up_to_date_and_has_the_tables(tmp_path):
         assert f"| {bucket} | " in card
     assert "**all <32**" in card and "**all >=32**" in card
     assert f"T = {metrics['calibration']['temperature']:.3f}" in card
+
+
+@pytest.mark.skipif(not METRICS.is_file(), reason="no shipped metrics")
+def test_card_gives_the_seed_spread_of_the_shipped_recipe(tmp_path):
+    runs = tmp_path / config.SEEDS_DIR_NAME / "r_seed7"
+    runs.mkdir(parents=True)
+    shipped = json.loads(METRICS.read_text())
+    (tmp_path / config.METRICS_NAME).write_text(json.dumps(shipped))
+    (runs / config.METRICS_NAME).write_text(json.dumps({**shipped, "test": shipped["val"]}))
+    card = write_model_card(tmp_path).read_text()
+    section = card.split("## The shipped recipe under other seeds")[1]
+    assert f"| {shipped['shipped_scenario']} (shipped) | " in section and "| r_seed7 | " in section
+    assert "| sd | " in section and "| max | " in section
+    shutil.rmtree(runs.parent)
+    assert "other seeds" not in write_model_card(tmp_path).read_text()

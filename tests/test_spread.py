@@ -66,7 +66,9 @@ def test_train_with_a_seed_writes_a_named_run_apart(monkeypatch, tmp_path):
     assert main(["train", str(tmp_path), "--scenario", "scenes_lowres", "--seed", "7"]) == 0
     (_, _, scenario, _, runs_dir, *_) = seen[0]
     assert scenario.name == "scenes_lowres_seed7" and scenario.seed == 7
-    assert runs_dir == config.MODELS_DIR / "seeds"  # never among the scenarios ship chooses from
+    assert (
+        runs_dir == config.MODELS_DIR / config.SEEDS_DIR_NAME
+    )  # never among the scenarios ship chooses from
     seen.clear()
     assert main(["train", str(tmp_path), "--scenario", "scenes_lowres"]) == 0
     assert seen[0][2].name == "scenes_lowres" and seen[0][4] == config.MODELS_DIR / "scenarios"

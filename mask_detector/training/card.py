@@ -13,12 +13,15 @@ from ..config import (
     MODEL_CARD_NAME,
     SCENES_NAME,
     SCENES_TEST_NAME,
+    SEEDS_DIR_NAME,
     SPLIT_NAME,
     display_name,
 )
 from ..evaluation.by_size import split_at
 from ..evaluation.figures import confusion_rates, pct
 from ..evaluation.metrics import recalls_text
+from .runs import load_runs
+from .spread import spread_table
 
 #: Rates in the card have two decimals, as in the README.
 DIGITS = 2
@@ -151,6 +154,26 @@ def _calibration(metrics: dict[str, Any]) -> list[str]:
     ]
 
 
+def _seed_spread(models_dir: Path, metrics: dict[str, Any]) -> list[str]:
+    """The shipped recipe trained again under other seeds (`train --seed`), when there are
+    such runs: how much of each figure is the luck of one run."""
+    seeds = models_dir / SEEDS_DIR_NAME
+    if not seeds.is_dir() or not any(seeds.iterdir()):
+        return []
+    shipped = metrics["shipped_scenario"]
+    return [
+        "",
+        "## The shipped recipe under other seeds",
+        f"The recipe of {shipped}, trained again with other random seeds (initial head weights, "
+        "augmented views, batch order) and nothing else changed "
+        f"(`python -m mask_detector spread models/scenarios/{shipped} models/{SEEDS_DIR_NAME}`). "
+        "The shipped run is the scenario's own seed; seeds are never candidates for shipping. "
+        "Percent:",
+        "",
+        spread_table({f"{shipped} (shipped)": metrics, **load_runs(seeds)}),
+    ]
+
+
 def write_model_card(models_dir: Path) -> Path:
     metrics = json.loads((models_dir / METRICS_NAME).read_text())
     test = metrics["test"]
@@ -233,6 +256,7 @@ def write_model_card(models_dir: Path) -> Path:
         "`mask_detector/training/scenarios/`). No-mask R: without_mask recall.",
         "",
         *_scenario_rows(metrics),
+        *_seed_spread(models_dir, metrics),
         "",
         "## Known limits",
         "- Faces under 16 px carry little evidence: the label of such a face is a guess more "

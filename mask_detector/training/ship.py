@@ -24,6 +24,7 @@ from ..evaluation.crops import scene_face_crops
 from ..evaluation.metrics import classification_report, macro
 from ..preprocess import preprocess_faces
 from .export import export_tflite
+from .runs import load_runs
 
 #: The close-up goal, checked on validation: a scenario below it is chosen only if all are.
 CLOSEUP_FLOOR = 0.99
@@ -31,15 +32,6 @@ SELECTED_BY = (
     f"close-up validation accuracy of at least {CLOSEUP_FLOOR:.0%}, then the mean per-class "
     "recall on every validation face (close-ups and scene faces), then validation accuracy"
 )
-
-
-def load_runs(runs_dir: Path) -> dict[str, dict[str, Any]]:
-    runs = {
-        p.parent.name: json.loads(p.read_text()) for p in sorted(runs_dir.glob(f"*/{METRICS_NAME}"))
-    }
-    if not runs:
-        raise MaskDetectorError(f"no trained scenarios under {runs_dir}: run `train` first")
-    return runs
 
 
 def selection_score(metrics: dict[str, Any]) -> tuple[bool, float, float]:

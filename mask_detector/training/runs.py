@@ -1,0 +1,22 @@
+"""Trained runs on disk: `<folder>/<name>/metrics.json`, as `train` writes them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..config import METRICS_NAME
+from ..errors import MaskDetectorError
+
+
+def load_runs(path: Path) -> dict[str, dict[str, Any]]:
+    """Name -> metrics of one run's folder, or of every run in a folder of runs."""
+    if (path / METRICS_NAME).is_file():
+        return {path.name: json.loads((path / METRICS_NAME).read_text())}
+    runs = {
+        p.parent.name: json.loads(p.read_text()) for p in sorted(path.glob(f"*/{METRICS_NAME}"))
+    }
+    if not runs:
+        raise MaskDetectorError(f"no trained scenarios under {path}: run `train` first")
+    return runs
