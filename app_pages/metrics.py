@@ -17,6 +17,7 @@ from mask_detector.app.reports import (
     load_reports,
     scene_comparison_rows,
     scenes_rows,
+    seed_spread_rows,
     shipped_reports,
     split_rows,
 )
@@ -50,6 +51,14 @@ def scenario_tables(reports: Reports) -> None:
             "before and after temperature scaling (T)."
         )
         st.dataframe(scene_rows, hide_index=True)
+    spread = seed_spread_rows(reports)
+    if spread:
+        st.subheader("The shipped recipe under other seeds")
+        st.caption(
+            "The same recipe trained again with other random seeds, nothing else changed: a "
+            "difference between scenarios smaller than a column's sd says little."
+        )
+        st.dataframe(spread, hide_index=True)
     if reports.summary:
         st.subheader("Faces per split")
         st.caption("Close-up images and annotated faces of the scene photos, split by photo.")

@@ -229,6 +229,17 @@ def check_metrics_page(at: AppTest, reports) -> None:
         assert (
             row["ECE before -> after"] == f"{pct(r.get('ece_before'))} -> {pct(r.get('ece_after'))}"
         )
+    if reports.seeds:  # the shipped run, each other seed, then mean, sd, min and max
+        spread = next(d.value for d in at.dataframe if "run" in d.value.columns)
+        assert spread["run"].tolist() == [
+            f"{reports.shipped} (shipped)",
+            *reports.seeds,
+            "mean",
+            "sd",
+            "min",
+            "max",
+        ]
+        assert spread["close-up test"].iloc[0] == pct(reports.summary["test"]["accuracy"], 2)
     text = texts(at)
     # The shipped model: one confusion matrix (and by-size table) per data set measured.
     for name, report in shipped_reports(reports.summary).items():

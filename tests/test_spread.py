@@ -72,3 +72,19 @@ def test_train_with_a_seed_writes_a_named_run_apart(monkeypatch, tmp_path):
     seen.clear()
     assert main(["train", str(tmp_path), "--scenario", "scenes_lowres"]) == 0
     assert seen[0][2].name == "scenes_lowres" and seen[0][4] == config.MODELS_DIR / "scenarios"
+
+
+def test_reports_put_the_shipped_run_beside_its_seeds(tmp_path):
+    from mask_detector.app.reports import load_reports, seed_spread_rows
+
+    summary = {**_metrics(0), "shipped_scenario": "s"}
+    (tmp_path / config.METRICS_NAME).write_text(json.dumps(summary))
+    assert seed_spread_rows(load_reports(tmp_path)) == []  # no seed runs: no table
+    (tmp_path / config.SEEDS_DIR_NAME / "s_seed3").mkdir(parents=True)
+    (tmp_path / config.SEEDS_DIR_NAME / "s_seed3" / config.METRICS_NAME).write_text(
+        json.dumps(_metrics(10))
+    )
+    rows = seed_spread_rows(load_reports(tmp_path))
+    assert [r["run"] for r in rows] == ["s (shipped)", "s_seed3", "mean", "sd", "min", "max"]
+    assert rows[0]["close-up test"] == "100.00%" and rows[1]["close-up test"] == "75.00%"
+    assert rows[2]["close-up test"] == "87.50%"

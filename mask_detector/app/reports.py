@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import config
-from ..config import LABELS, METRICS_NAME, SCENES_NAME, display_name
+from ..config import LABELS, METRICS_NAME, SCENES_NAME, SEEDS_DIR_NAME, display_name
 from ..evaluation.by_size import split_at
 from ..evaluation.figures import pct
 from ..evaluation.metrics import macro
+from ..training.spread import spread_rows
 
 log = logging.getLogger(__name__)
 
@@ -41,26 +42,46 @@ class Reports:
     summary: dict[str, Any] | None = None
     scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
     scenes: dict[str, Any] | None = None
+    #: The shipped recipe trained under other seeds (`train --seed`).
+    seeds: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def shipped(self) -> str | None:
         return self.summary.get("shipped_scenario") if self.summary else None
 
 
+def _runs(folder: Path) -> dict[str, dict[str, Any]]:
+    """Name -> metrics of the trained runs in a folder (those with test figures)."""
+    runs = {}
+    for path in sorted(folder.glob(f"*/{METRICS_NAME}")):
+        data = load_json(path)
+        if data and "test" in data:
+            runs[path.parent.name] = data
+    return runs
+
+
 def load_reports(models_dir: Path | None = None) -> Reports:
-    """models/metrics.json, models/scenarios/*/metrics.json and models/scenes.json.
+    """models/metrics.json, models/{scenarios,seeds}/*/metrics.json and models/scenes.json.
 
     Read on every page run (a few small files), so a newly shipped model shows without a restart.
     """
     models_dir = models_dir or config.MODELS_DIR
-    scenarios = {}
-    for path in sorted((models_dir / "scenarios").glob(f"*/{METRICS_NAME}")):
-        data = load_json(path)
-        if data and "test" in data:
-            scenarios[path.parent.name] = data
     return Reports(
-        load_json(models_dir / METRICS_NAME), scenarios, load_json(models_dir / SCENES_NAME)
+        load_json(models_dir / METRICS_NAME),
+        _runs(models_dir / "scenarios"),
+        load_json(models_dir / SCENES_NAME),
+        _runs(models_dir / SEEDS_DIR_NAME),
     )
+
+
+def seed_spread_rows(reports: Reports) -> list[dict[str, Any]]:
+    """The shipped run and the same recipe's other seeds, then mean, sd and range (percent)."""
+    if not reports.seeds or not reports.summary:
+        return []
+    runs = {f"{reports.shipped} (shipped)": reports.summary, **reports.seeds}
+    return [
+        {k: v if k == "run" else pct(v, 2) for k, v in row.items()} for row in spread_rows(runs)
+    ]
 
 
 def headline_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
