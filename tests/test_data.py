@@ -358,3 +358,14 @@ def test_kaggle_download_failures_are_one_clear_error(tmp_path, monkeypatch, fak
     monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
     with pytest.raises(DatasetError, match="pip install kaggle"):
         kaggle.download("owner/name", tmp_path / "k")
+
+
+def test_close_up_audit_lists_with_mask_test_images():
+    import csv
+
+    audit = config.REPO_ROOT / "dataset" / "audits" / "closeup-test-with-mask-under-nose.csv"
+    rows = list(csv.DictReader(audit.open()))
+    split = Split.load(config.MODELS_DIR / config.SPLIT_NAME)
+    with_mask = {rel for rel, label in split.files["test"] if config.LABELS[label] == "with_mask"}
+    assert rows and {r["judgement"] for r in rows} <= {"under_nose", "borderline"}
+    assert {r["file"] for r in rows} <= with_mask and len({r["file"] for r in rows}) == len(rows)

@@ -263,6 +263,9 @@ def write_model_card(models_dir: Path) -> Path:
         "often than for larger ones (see the by-size tables).",
         "- mask_worn_incorrectly is the smallest class (about 12% of the scene faces, few in "
         "scenes-dev): its figures have wide error bars.",
+        "- On close-ups a mask under the nose is mostly called with_mask: the two-label "
+        "close-up set files such faces under with_mask (16 of its 323 with_mask test images, "
+        "listed in `dataset/audits/`), and the model calls 13 of those 16 with_mask.",
         "- Haar finds few masked faces: the mask hides the features it looks for. Use YuNet "
         "where its model file is available.",
         "- Not evaluated for fairness across age, skin tone or mask type; do not use it to make "
