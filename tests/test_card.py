@@ -34,14 +34,17 @@ def test_card_is_up_to_date_and_has_the_tables(tmp_path):
 
 @pytest.mark.skipif(not METRICS.is_file(), reason="no shipped metrics")
 def test_card_gives_the_seed_spread_of_the_shipped_recipe(tmp_path):
-    runs = tmp_path / config.SEEDS_DIR_NAME / "r_seed7"
-    runs.mkdir(parents=True)
     shipped = json.loads(METRICS.read_text())
+    name = shipped["shipped_scenario"]
     (tmp_path / config.METRICS_NAME).write_text(json.dumps(shipped))
-    (runs / config.METRICS_NAME).write_text(json.dumps({**shipped, "test": shipped["val"]}))
+    for run in (f"{name}_seed7", "other_seed1"):  # the second is another scenario's seed
+        runs = tmp_path / config.SEEDS_DIR_NAME / run
+        runs.mkdir(parents=True)
+        (runs / config.METRICS_NAME).write_text(json.dumps({**shipped, "test": shipped["val"]}))
     card = write_model_card(tmp_path).read_text()
     section = card.split("## The shipped recipe under other seeds")[1]
-    assert f"| {shipped['shipped_scenario']} (shipped) | " in section and "| r_seed7 | " in section
+    assert f"| {name} (shipped) | " in section and f"| {name}_seed7 | " in section
+    assert "other_seed1" not in section
     assert "| sd | " in section and "| max | " in section
     shutil.rmtree(runs.parent)
     assert "other seeds" not in write_model_card(tmp_path).read_text()

@@ -9,7 +9,7 @@ from mask_detector import config
 from mask_detector.cli import main
 from mask_detector.evaluation.metrics import classification_report
 from mask_detector.training.scenario import load_scenario
-from mask_detector.training.spread import FIGURES, spread_rows
+from mask_detector.training.spread import FIGURES, seeds_of, spread_rows
 
 
 def _report(wrong: int, n: int = 40, sizes: float = 50.0) -> dict:
@@ -88,3 +88,9 @@ def test_reports_put_the_shipped_run_beside_its_seeds(tmp_path):
     assert [r["run"] for r in rows] == ["s (shipped)", "s_seed3", "mean", "sd", "min", "max"]
     assert rows[0]["close-up test"] == "100.00%" and rows[1]["close-up test"] == "75.00%"
     assert rows[2]["close-up test"] == "87.50%"
+
+
+def test_seeds_of_takes_only_that_scenarios_seed_runs():
+    runs = {n: {} for n in ("a", "a_seed1", "a_seed12", "a_b_seed1", "a_seedx", "b_seed1")}
+    assert list(seeds_of("a", runs)) == ["a_seed1", "a_seed12"]
+    assert list(seeds_of("a_b", runs)) == ["a_b_seed1"]

@@ -18,7 +18,7 @@ from ..config import LABELS, METRICS_NAME, SCENES_NAME, SEEDS_DIR_NAME, display_
 from ..evaluation.by_size import split_at
 from ..evaluation.figures import pct
 from ..evaluation.metrics import macro
-from ..training.spread import spread_rows
+from ..training.spread import seeds_of, spread_rows
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +76,10 @@ def load_reports(models_dir: Path | None = None) -> Reports:
 
 def seed_spread_rows(reports: Reports) -> list[dict[str, Any]]:
     """The shipped run and the same recipe's other seeds, then mean, sd and range (percent)."""
-    if not reports.seeds or not reports.summary:
+    seeds = seeds_of(str(reports.shipped), reports.seeds)
+    if not seeds or not reports.summary:
         return []
-    runs = {f"{reports.shipped} (shipped)": reports.summary, **reports.seeds}
+    runs = {f"{reports.shipped} (shipped)": reports.summary, **seeds}
     return [
         {k: v if k == "run" else pct(v, 2) for k, v in row.items()} for row in spread_rows(runs)
     ]

@@ -21,7 +21,7 @@ from ..evaluation.by_size import split_at
 from ..evaluation.figures import confusion_rates, pct
 from ..evaluation.metrics import recalls_text
 from .runs import load_runs
-from .spread import spread_table
+from .spread import seeds_of, spread_table
 
 #: Rates in the card have two decimals, as in the README.
 DIGITS = 2
@@ -157,20 +157,24 @@ def _calibration(metrics: dict[str, Any]) -> list[str]:
 def _seed_spread(models_dir: Path, metrics: dict[str, Any]) -> list[str]:
     """The shipped recipe trained again under other seeds (`train --seed`), when there are
     such runs: how much of each figure is the luck of one run."""
-    seeds = models_dir / SEEDS_DIR_NAME
-    if not seeds.is_dir() or not any(seeds.iterdir()):
-        return []
+    folder = models_dir / SEEDS_DIR_NAME
     shipped = metrics["shipped_scenario"]
+    seeds = (
+        seeds_of(shipped, load_runs(folder)) if folder.is_dir() and any(folder.iterdir()) else {}
+    )
+    if not seeds:
+        return []
     return [
         "",
         "## The shipped recipe under other seeds",
         f"The recipe of {shipped}, trained again with other random seeds (initial head weights, "
         "augmented views, batch order) and nothing else changed "
-        f"(`python -m mask_detector spread models/scenarios/{shipped} models/{SEEDS_DIR_NAME}`). "
+        f"(`python -m mask_detector spread models/scenarios/{shipped} "
+        f"models/{SEEDS_DIR_NAME}/{shipped}_seed*`). "
         "The shipped run is the scenario's own seed; seeds are never candidates for shipping. "
         "Percent:",
         "",
-        spread_table({f"{shipped} (shipped)": metrics, **load_runs(seeds)}),
+        spread_table({f"{shipped} (shipped)": metrics, **seeds}),
     ]
 
 

@@ -37,6 +37,11 @@ FIGURES: dict[str, Callable[[Metrics], float | None]] = {
 }
 
 
+def seeds_of(name: str, runs: Mapping[str, Metrics]) -> dict[str, Metrics]:
+    """The runs of scenario `name` under other seeds (named NAME_seedN by `train --seed`)."""
+    return {n: m for n, m in runs.items() if n.removeprefix(f"{name}_seed").isdigit()}
+
+
 def spread_rows(runs: Mapping[str, Metrics]) -> list[dict[str, Any]]:
     """One row per run, then mean, sd (sample), min and max over the runs, per figure."""
     rows: list[dict[str, Any]] = [
