@@ -48,3 +48,5 @@ def test_card_gives_the_seed_spread_of_the_shipped_recipe(tmp_path):
     assert "| sd | " in section and "| max | " in section
     shutil.rmtree(runs.parent)
     assert "other seeds" not in write_model_card(tmp_path).read_text()
+    (runs.parent / "unfinished_run").mkdir(parents=True)  # no metrics.json yet: no section
+    assert "other seeds" not in write_model_card(tmp_path).read_text()

@@ -94,3 +94,8 @@ def test_seeds_of_takes_only_that_scenarios_seed_runs():
     runs = {n: {} for n in ("a", "a_seed1", "a_seed12", "a_b_seed1", "a_seedx", "b_seed1")}
     assert list(seeds_of("a", runs)) == ["a_seed1", "a_seed12"]
     assert list(seeds_of("a_b", runs)) == ["a_b_seed1"]
+
+
+def test_one_run_has_no_sd():
+    rows = {r["run"]: r for r in spread_rows({"a": _metrics(2)})}
+    assert rows["sd"]["close-up test"] is None and rows["mean"]["close-up test"] == 38 / 40

@@ -76,7 +76,7 @@ def load_reports(models_dir: Path | None = None) -> Reports:
 
 def seed_spread_rows(reports: Reports) -> list[dict[str, Any]]:
     """The shipped run and the same recipe's other seeds, then mean, sd and range (percent)."""
-    seeds = seeds_of(str(reports.shipped), reports.seeds)
+    seeds = seeds_of(reports.shipped, reports.seeds) if reports.shipped else {}
     if not seeds or not reports.summary:
         return []
     runs = {f"{reports.shipped} (shipped)": reports.summary, **seeds}

@@ -20,7 +20,7 @@ from ..config import (
 from ..evaluation.by_size import split_at
 from ..evaluation.figures import confusion_rates, pct
 from ..evaluation.metrics import recalls_text
-from .runs import load_runs
+from .runs import runs_in
 from .spread import seeds_of, spread_table
 
 #: Rates in the card have two decimals, as in the README.
@@ -157,11 +157,8 @@ def _calibration(metrics: dict[str, Any]) -> list[str]:
 def _seed_spread(models_dir: Path, metrics: dict[str, Any]) -> list[str]:
     """The shipped recipe trained again under other seeds (`train --seed`), when there are
     such runs: how much of each figure is the luck of one run."""
-    folder = models_dir / SEEDS_DIR_NAME
     shipped = metrics["shipped_scenario"]
-    seeds = (
-        seeds_of(shipped, load_runs(folder)) if folder.is_dir() and any(folder.iterdir()) else {}
-    )
+    seeds = seeds_of(shipped, runs_in(models_dir / SEEDS_DIR_NAME))
     if not seeds:
         return []
     return [

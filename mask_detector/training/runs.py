@@ -10,13 +10,18 @@ from ..config import METRICS_NAME
 from ..errors import MaskDetectorError
 
 
+def runs_in(folder: Path) -> dict[str, dict[str, Any]]:
+    """Name -> metrics of every run in a folder of runs (none when it is missing or empty)."""
+    return {
+        p.parent.name: json.loads(p.read_text()) for p in sorted(folder.glob(f"*/{METRICS_NAME}"))
+    }
+
+
 def load_runs(path: Path) -> dict[str, dict[str, Any]]:
     """Name -> metrics of one run's folder, or of every run in a folder of runs."""
     if (path / METRICS_NAME).is_file():
         return {path.name: json.loads((path / METRICS_NAME).read_text())}
-    runs = {
-        p.parent.name: json.loads(p.read_text()) for p in sorted(path.glob(f"*/{METRICS_NAME}"))
-    }
+    runs = runs_in(path)
     if not runs:
         raise MaskDetectorError(f"no trained scenarios under {path}: run `train` first")
     return runs

@@ -57,7 +57,8 @@ def spread_rows(runs: Mapping[str, Metrics]) -> list[dict[str, Any]]:
         summary: dict[str, Any] = {"run": stat}
         for title in FIGURES:
             values = np.array([r[title] for r in rows[: len(runs)] if r[title] is not None])
-            summary[title] = float(f(values)) if len(values) else None
+            value = float(f(values)) if len(values) else float("nan")
+            summary[title] = value if np.isfinite(value) else None  # sd of one run: n/a
         rows.append(summary)
     return rows
 
