@@ -345,6 +345,8 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
     report["crop_classification"] = evaluate_scene_crops(
         pipeline.classifier, args.images_dir, args.annotations_dir, only
     )
+    if not args.faces:
+        report["crop_classification"].pop("faces")
     if args.save:
         path = Path(args.save)
         saved = json.loads(path.read_text()) if path.is_file() else {}
@@ -546,6 +548,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--part", choices=("train", "val", "test"), default="test")
     p.add_argument("--json", action="store_true")
     p.add_argument("--save", metavar="JSON", help="add this report to a file, keyed by detector")
+    p.add_argument(
+        "--faces",
+        action="store_true",
+        help="include each annotated face's answer (photo, box, probabilities) in the JSON",
+    )
     p.set_defaults(handler=cmd_evaluate_scenes)
 
     p = sub.add_parser("split", help="group near-duplicates and write a leak-free split manifest")

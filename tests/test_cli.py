@@ -129,6 +129,12 @@ def test_evaluate_scenes_json(tmp_path, capsys):
     }
     assert sum(r["faces"] for r in report["recall_by_size"]) == report["faces"]
     assert sum(r["found"] for r in report["recall_by_size"]) == report["found"]
+    assert "faces" not in report["crop_classification"]
+    assert main(["evaluate-scenes", str(images), str(notes), "--json", "--faces"]) == 0
+    crops = json.loads(capsys.readouterr().out)["crop_classification"]
+    right = [int(np.argmax(f["probs"])) == f["true"] for f in crops["faces"]]
+    assert len(right) == crops["n"] and sum(right) == round(crops["accuracy"] * crops["n"])
+    assert {f["photo"] for f in crops["faces"]} <= {p.name for p in images.iterdir()}
     saved = tmp_path / "scenes.json"
     for extra in ([], ["--no-small-faces"], ["--detector", "haar"]):
         assert main(["evaluate-scenes", str(images), str(notes), "--save", str(saved), *extra]) == 0

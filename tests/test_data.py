@@ -369,3 +369,31 @@ def test_close_up_audit_lists_with_mask_test_images():
     with_mask = {rel for rel, label in split.files["test"] if config.LABELS[label] == "with_mask"}
     assert rows and {r["judgement"] for r in rows} <= {"under_nose", "borderline"}
     assert {r["file"] for r in rows} <= with_mask and len({r["file"] for r in rows}) == len(rows)
+
+
+def _scene_audit() -> list[dict[str, str]]:
+    import csv
+
+    audit = config.REPO_ROOT / "dataset" / "audits" / "scenes-ilc-test-two-label-32px.csv"
+    return list(csv.DictReader(audit.open()))
+
+
+def test_scene_audit_lists_photos_of_the_test_split():
+    rows = _scene_audit()
+    split = Split.load(config.MODELS_DIR / config.SPLIT_NAME)
+    test_photos = {Path(image).name for image, _ in split.photos["test"]}
+    assert rows and {r["judgement"] for r in rows} <= {"under_chin", "no_face"}
+    assert {r["annotated"] for r in rows} <= {"with_mask", "without_mask"}
+    assert {r["photo"] for r in rows} <= test_photos
+
+
+@needs_shared
+def test_scene_audit_names_annotated_two_label_faces_of_32_px_or_more():
+    from mask_detector.data.voc import load_annotations
+
+    annotations = config.shared_dir() / "datasets" / "scenes-ilc" / "annotations"
+    for row in _scene_audit():
+        x0, y0, x1, y1 = (int(row[k]) for k in ("xmin", "ymin", "xmax", "ymax"))
+        faces = load_annotations(annotations / (Path(row["photo"]).stem + ".xml"))
+        assert (row["annotated"], (x0, y0, x1 - x0, y1 - y0)) in faces
+        assert max(x1 - x0, y1 - y0) >= 32

@@ -17,6 +17,7 @@ import numpy as np
 from ..classifier import MaskClassifier
 from ..config import LABELS
 from ..data.voc import Photo, list_photos
+from ..detection import Box
 from ..errors import InvalidImageError
 from ..imageio import read_image
 from ..preprocess import crop_faces
@@ -26,11 +27,13 @@ from .metrics import classification_report
 
 @dataclass
 class SceneFaces:
-    """Padded crops of annotated faces, their label indices and sizes (longer box side)."""
+    """Padded crops of annotated faces, their label indices and sizes (longer box side), and
+    where each came from (photo file name, annotated box) so an answer can be traced back."""
 
     crops: list[np.ndarray] = field(default_factory=list)
     labels: list[int] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)
+    sources: list[tuple[str, Box]] = field(default_factory=list)
 
 
 def photo_face_crops(photos: list[Photo]) -> SceneFaces:
@@ -45,6 +48,7 @@ def photo_face_crops(photos: list[Photo]) -> SceneFaces:
         out.crops += crop_faces(image, [box for _, box in faces])
         out.labels += [LABELS.index(lbl) for lbl, _ in faces]
         out.sizes += [face_size(box) for _, box in faces]
+        out.sources += [(photo.image.name, box) for _, box in faces]
     return out
 
 
@@ -62,7 +66,8 @@ def evaluate_scene_crops(
     annotations_dir: str | Path,
     only: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """The classification report (with `by_size`) of the classifier on annotated scene faces."""
+    """The classification report (with `by_size`) of the classifier on annotated scene faces,
+    plus `faces`: each face's photo, box (x, y, w, h), true label index and probabilities."""
     faces = scene_face_crops(images_dir, annotations_dir, only)
     crops = faces.crops
     probs = (
@@ -70,4 +75,9 @@ def evaluate_scene_crops(
         if crops
         else np.empty((0, len(LABELS)))
     )
-    return classification_report(np.array(faces.labels, int), probs, faces.sizes)
+    report = classification_report(np.array(faces.labels, int), probs, faces.sizes)
+    report["faces"] = [
+        {"photo": photo, "box": list(box), "true": t, "probs": [round(float(v), 5) for v in p]}
+        for (photo, box), t, p in zip(faces.sources, faces.labels, probs, strict=True)
+    ]
+    return report
