@@ -391,7 +391,7 @@ def test_scene_audit_lists_photos_of_the_test_split():
 def test_scene_audit_names_annotated_two_label_faces_of_32_px_or_more():
     from mask_detector.data.voc import load_annotations
 
-    annotations = config.shared_dir() / "datasets" / "scenes-ilc" / "annotations"
+    annotations = config.scene_training_dir() / "annotations"
     for row in _scene_audit():
         x0, y0, x1, y1 = (int(row[k]) for k in ("xmin", "ymin", "xmax", "ymax"))
         faces = load_annotations(annotations / (Path(row["photo"]).stem + ".xml"))
