@@ -1,5 +1,6 @@
 """Folder-per-class loading, near-duplicate grouping, leak-free splits, Kaggle downloads."""
 
+import csv
 import json
 from pathlib import Path
 
@@ -360,31 +361,31 @@ def test_kaggle_download_failures_are_one_clear_error(tmp_path, monkeypatch, fak
         kaggle.download("owner/name", tmp_path / "k")
 
 
-def test_close_up_audit_lists_with_mask_test_images():
-    import csv
+def _audit(name: str) -> list[dict[str, str]]:
+    """The rows of one audit file in dataset/audits/."""
+    with (config.REPO_ROOT / "dataset" / "audits" / name).open(newline="") as f:
+        return list(csv.DictReader(f))
 
-    audit = config.REPO_ROOT / "dataset" / "audits" / "closeup-test-with-mask-under-nose.csv"
-    rows = list(csv.DictReader(audit.open()))
+
+def test_close_up_audit_lists_with_mask_test_images():
+    rows = _audit("closeup-test-with-mask-under-nose.csv")
     split = Split.load(config.MODELS_DIR / config.SPLIT_NAME)
     with_mask = {rel for rel, label in split.files["test"] if config.LABELS[label] == "with_mask"}
     assert rows and {r["judgement"] for r in rows} <= {"under_nose", "borderline"}
     assert {r["file"] for r in rows} <= with_mask and len({r["file"] for r in rows}) == len(rows)
 
 
-def _scene_audit() -> list[dict[str, str]]:
-    import csv
-
-    audit = config.REPO_ROOT / "dataset" / "audits" / "scenes-ilc-test-two-label-32px.csv"
-    return list(csv.DictReader(audit.open()))
+SCENE_AUDIT = "scenes-ilc-test-two-label-32px.csv"
 
 
 def test_scene_audit_lists_photos_of_the_test_split():
-    rows = _scene_audit()
+    rows = _audit(SCENE_AUDIT)
     split = Split.load(config.MODELS_DIR / config.SPLIT_NAME)
     test_photos = {Path(image).name for image, _ in split.photos["test"]}
     assert rows and {r["judgement"] for r in rows} <= {"under_chin", "no_face"}
     assert {r["annotated"] for r in rows} <= {"with_mask", "without_mask"}
     assert {r["photo"] for r in rows} <= test_photos
+    assert len({(r["photo"], r["xmin"], r["ymin"]) for r in rows}) == len(rows)
 
 
 @needs_shared
@@ -392,7 +393,7 @@ def test_scene_audit_names_annotated_two_label_faces_of_32_px_or_more():
     from mask_detector.data.voc import load_annotations
 
     annotations = config.scene_training_dir() / "annotations"
-    for row in _scene_audit():
+    for row in _audit(SCENE_AUDIT):
         x0, y0, x1, y1 = (int(row[k]) for k in ("xmin", "ymin", "xmax", "ymax"))
         faces = load_annotations(annotations / (Path(row["photo"]).stem + ".xml"))
         assert (row["annotated"], (x0, y0, x1 - x0, y1 - y0)) in faces
