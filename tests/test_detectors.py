@@ -22,6 +22,7 @@ from mask_detector.detectors import (
     YuNetDetector,
     ensure_yunet_model,
     make_detector,
+    yunet,
     yunet_available,
 )
 from mask_detector.detectors.base import box_iou, clip_box, clip_boxes, non_max_suppression
@@ -214,6 +215,22 @@ def test_yunet_boxes_inside_odd_images(shape, astronaut_bgr):
     for x, y, bw, bh in detector.detect(image):
         assert bw >= 1 and bh >= 1 and x >= 0 and y >= 0
         assert x + bw <= shape[1] and y + bh <= shape[0]
+
+
+def test_yunet_keeps_one_network_per_recent_input_size(astronaut_bgr, monkeypatch):
+    """Frames alternating between two sizes reuse two networks instead of resizing one."""
+    detector = YuNetDetector(SHIPPED_YUNET)
+    created: list[tuple[int, int]] = []
+    make = detector._network
+    monkeypatch.setattr(detector, "_network", lambda size: created.append(size) or make(size))
+    a, b = (cv2.resize(astronaut_bgr, (s, s)) for s in (512, 400))
+    for _ in range(3):
+        assert detector.detect(a) and detector.detect(b)
+    assert created == [(512, 512), (400, 400)]
+    for side in (300, 320, 360, 380):
+        detector.detect(cv2.resize(astronaut_bgr, (side, side)))
+    assert len(detector._nets) == yunet.MAX_NETWORKS and (512, 512) not in detector._nets
+    assert detector.detect(a) and created[-1] == (512, 512)  # the oldest went, and comes back
 
 
 def test_clip_box_rejects_non_finite():
