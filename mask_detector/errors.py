@@ -9,6 +9,10 @@ class InvalidImageError(MaskDetectorError, ValueError):
     """The bytes or array given are not an image this library can read."""
 
 
+class InvalidBoxError(MaskDetectorError, ValueError):
+    """A face box given to the classifier has no pixel inside the image."""
+
+
 class ImageTooLargeError(InvalidImageError):
     """The image has more pixels than the configured limit (decompression-bomb guard)."""
 

@@ -15,6 +15,8 @@ import numpy as np
 
 from .config import FACE_PADDING, IMAGE_SIZE
 from .detection import Box
+from .detectors.base import clip_box
+from .errors import InvalidBoxError
 
 
 def scale_to_unit_range(rgb: np.ndarray) -> np.ndarray:
@@ -64,9 +66,16 @@ def pad_box(box: Box, image_shape: tuple[int, ...], padding: float = FACE_PADDIN
 
 
 def crop_faces(image: np.ndarray, boxes: Sequence[Box]) -> list[np.ndarray]:
-    """The padded crop of each box, as views into `image` (no copy)."""
+    """The padded crop of each box, as views into `image` (no copy).
+
+    InvalidBoxError for a box with no pixel in the image (detectors clip theirs; a caller's
+    own boxes may not be).
+    """
+    height, width = image.shape[:2]
     crops = []
     for box in boxes:
+        if clip_box(box, width, height) is None:
+            raise InvalidBoxError(f"face box {tuple(box)} lies outside the {width}x{height} image")
         x, y, w, h = pad_box(box, image.shape)
         crops.append(image[y : y + h, x : x + w])
     return crops

@@ -33,6 +33,7 @@ from mask_detector.errors import (
     DatasetError,
     DetectorUnavailableError,
     ImageTooLargeError,
+    InvalidBoxError,
     InvalidImageError,
     MaskDetectorError,
     ModelLoadError,
@@ -384,6 +385,15 @@ def test_strided_readonly_and_fortran_arrays(pipeline, astronaut_bgr):
         assert_boxes_inside(detections, *array.shape[:2])
         out = pipeline.annotate(array, detections)
         assert out.shape == array.shape and out.flags.c_contiguous
+
+
+def test_boxes_outside_the_image_raise_invalid_box_error(pipeline, astronaut_bgr):
+    h, w = astronaut_bgr.shape[:2]
+    corner = pipeline.probabilities(astronaut_bgr, [(w - 1, h - 1, 40, 40)])  # one pixel inside
+    assert len(corner) == 1
+    for box in [(w, 10, 20, 20), (10, h + 5, 20, 20), (-100, -100, 30, 30), (5, 5, 0, 9)]:
+        with pytest.raises(InvalidBoxError, match="outside"):
+            pipeline.probabilities(astronaut_bgr, [box])
 
 
 # ---------------------------------------------------------------------------- API: models
