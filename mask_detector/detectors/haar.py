@@ -40,9 +40,9 @@ class HaarDetector:
     * ``min_neighbors=1``: alt2 is precise enough (0.85 of boxes are faces on scenes-dev) that
       the lowest grouping threshold gains recall, mostly masked faces, at a small cost in
       precision; duplicates that survive grouping are merged by non-maximum suppression.
-    * ``pad=0.0``: a replicated border of ``pad`` x the longest side lets the cascade see faces
-      that fill or touch the frame (tight crops, e.g. the training photos: masked found-rate
-      0.18 -> 0.30) but made detection ~2x slower, so it is off for video frames.
+    * No border: a replicated border around the frame lets the cascade see faces that fill or
+      touch it (tight crops, e.g. the training photos: masked found-rate 0.18 -> 0.30) but made
+      detection ~2x slower.
     * No histogram equalisation: it did not help alt2 on scenes-dev (recall 0.17 -> 0.15).
     * No small-face path: photos are searched as camera frames are. Enlarging them (1.5x, with
       two neighbours to keep precision) found 1-4 points more faces in crowds but lost close
@@ -60,7 +60,6 @@ class HaarDetector:
         max_side: int = 360,
         scale_factor: float = 1.2,
         min_neighbors: int = 1,
-        pad: float = 0.0,
         cascade: str = CASCADE,
     ) -> None:
         path = cv2.data.haarcascades + cascade  # type: ignore[attr-defined]
@@ -72,7 +71,6 @@ class HaarDetector:
         self.max_side = max_side
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
-        self.pad = pad
 
     def working_scale(self, height: int, width: int) -> float:
         """Downscale factor for a frame: to `max_side`, further if `min_face` allows; never up."""
@@ -86,9 +84,6 @@ class HaarDetector:
         if scale < 1.0:
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
             grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-        border = int(self.pad * max(grey.shape)) if self.pad > 0 else 0
-        if border:
-            grey = cv2.copyMakeBorder(grey, border, border, border, border, cv2.BORDER_REPLICATE)
         min_size = max(WINDOW, math.ceil(self.min_face * scale))
         if min(grey.shape) < min_size:
             return []
@@ -105,7 +100,7 @@ class HaarDetector:
         # threads shared the work, and the order decides between equal boxes; sorted, the boxes
         # kept and their order are the same with any number of threads.
         boxes = sorted(
-            ((x - border) / scale, (y - border) / scale, w / scale, h / scale)
+            (x / scale, y / scale, w / scale, h / scale)
             for x, y, w, h in np.asarray(found, dtype=np.float64)
         )
         boxes = [boxes[i] for i in non_max_suppression(boxes)]
