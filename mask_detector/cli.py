@@ -444,7 +444,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             scenario,
             args.backbone_weights,
             args.runs_dir
-            or config.MODELS_DIR / ("scenarios" if args.seed is None else config.SEEDS_DIR_NAME),
+            or config.MODELS_DIR
+            / (config.RUNS_DIR_NAME if args.seed is None else config.SEEDS_DIR_NAME),
             args.limit,
             log=lambda m: print(m, flush=True),
             scenes_dir=args.scenes,
@@ -613,7 +614,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_train)
 
     p = sub.add_parser("ship", help="pick the best scenario on validation, export it to models/")
-    p.add_argument("--runs-dir", default=str(config.MODELS_DIR / "scenarios"))
+    p.add_argument("--runs-dir", default=str(config.MODELS_DIR / config.RUNS_DIR_NAME))
     p.add_argument("--out", default=str(config.MODELS_DIR))
     p.set_defaults(handler=cmd_ship)
 

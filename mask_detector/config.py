@@ -123,8 +123,10 @@ METRICS_NAME = "metrics.json"
 SCENES_NAME = "scenes.json"
 SCENES_TEST_NAME = "scenes_test.json"
 SPLIT_NAME = "split.json"
+#: Under MODELS_DIR: the trained scenarios, among which `ship` chooses.
+RUNS_DIR_NAME = "scenarios"
 #: Under MODELS_DIR: the shipped recipe trained under other seeds (`train --seed`), never
-#: candidates for `ship`, which chooses among the runs in MODELS_DIR / "scenarios".
+#: candidates for `ship`.
 SEEDS_DIR_NAME = "seeds"
 MODEL_CARD_NAME = "MODEL_CARD.md"
 #: A trained scenario's Keras model, beside its METRICS_NAME in the scenario's own folder.

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from .. import config
-from ..config import LABELS, METRICS_NAME, SCENES_NAME, SEEDS_DIR_NAME, display_name
+from ..config import (
+    LABELS,
+    METRICS_NAME,
+    RUNS_DIR_NAME,
+    SCENES_NAME,
+    SEEDS_DIR_NAME,
+    display_name,
+)
 from ..evaluation.by_size import split_at
 from ..evaluation.figures import pct
 from ..evaluation.metrics import macro
@@ -68,7 +75,7 @@ def load_reports(models_dir: Path | None = None) -> Reports:
     models_dir = models_dir or config.MODELS_DIR
     return Reports(
         load_json(models_dir / METRICS_NAME),
-        _runs(models_dir / "scenarios"),
+        _runs(models_dir / RUNS_DIR_NAME),
         load_json(models_dir / SCENES_NAME),
         _runs(models_dir / SEEDS_DIR_NAME),
     )

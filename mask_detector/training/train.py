@@ -17,7 +17,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from ..config import LABELS, METRICS_NAME, MODELS_DIR, SCENARIO_MODEL_NAME
+from ..config import LABELS, METRICS_NAME, MODELS_DIR, RUNS_DIR_NAME, SCENARIO_MODEL_NAME
 from ..data.split import Split
 from ..errors import MaskDetectorError
 from ..evaluation.calibration import calibration_report, fit_temperature, scale_probs
@@ -168,7 +168,7 @@ def train_scenario(
     split: Split,
     scenario: Scenario,
     backbone_weights: str | None = None,
-    runs_dir: str | Path = MODELS_DIR / "scenarios",
+    runs_dir: str | Path = MODELS_DIR / RUNS_DIR_NAME,
     limit: int | None = None,
     log: Log = print,
     scenes_dir: str | Path | None = None,
