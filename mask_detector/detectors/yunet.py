@@ -51,9 +51,9 @@ _HOW_TO = (
 #:   96 px and more instead of 95%).
 SMALL_FACES = SmallFacePath(findable=24, max_upscale=2.0, max_pixels=2_000_000, largest=320)
 
-#: Networks kept per detector, one per input size: the two sizes of a photo's search, with room
-#: for a change of frame size. Each holds its buffers (tens of MB at 2 MP).
-MAX_NETWORKS = 4
+#: Networks kept per detector, one per input size: the sizes of one photo's search (two; three
+#: for a large square photo). Each holds its buffers: ~125 MB at 2 MP, so no more are kept.
+MAX_NETWORKS = 3
 
 
 class YuNetDetector:
