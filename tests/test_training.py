@@ -19,7 +19,7 @@ from mask_detector.evaluation.calibration import (
 )
 from mask_detector.preprocess import crop_faces
 from mask_detector.training.scenario import Scenario, load_scenario, scenario_names
-from mask_detector.training.train import class_weights
+from mask_detector.training.train import class_weights, training_loss
 from mask_detector.training.views import (
     FaceItem,
     ViewRecipe,
@@ -41,6 +41,7 @@ ASPECTS = {
     "class weights": ("class_weight",),
     "views": ("views", "augment"),
     "weight averaging": ("average_from",),
+    "label smoothing": ("label_smoothing",),
 }
 
 
@@ -73,6 +74,23 @@ def test_weight_averaging_must_name_a_fine_tuning_epoch(tmp_path):
             load_scenario(path)
     path.write_text(json.dumps({**base, "average_from": 4}))
     assert load_scenario(path).shrunk(2).average_from == 2  # smoke runs keep it valid
+
+
+def test_label_smoothing_spreads_a_share_of_each_target(tmp_path):
+    import keras
+
+    probs = np.array([[0.7, 0.2, 0.1], [0.05, 0.9, 0.05]], dtype=np.float32)
+    labels = np.array([0, 2])
+    assert training_loss(0.0) == "sparse_categorical_crossentropy"  # the plain loss, bit for bit
+    smoothed = keras.ops.convert_to_numpy(training_loss(0.1)(labels, probs))
+    reference = keras.losses.CategoricalCrossentropy(label_smoothing=0.1, reduction=None)
+    expected = keras.ops.convert_to_numpy(reference(np.eye(3)[labels], probs))
+    np.testing.assert_allclose(smoothed, expected, rtol=1e-5)
+    assert smoothed[1] > smoothed[0]  # the wrong, sure answer costs more
+    path = tmp_path / "ls.json"
+    path.write_text(json.dumps({**load_scenario("scenes_lowres").to_dict(), "label_smoothing": 1}))
+    with pytest.raises(MaskDetectorError, match="label_smoothing"):
+        load_scenario(path)
 
 
 def test_class_weights_balance_the_loss():

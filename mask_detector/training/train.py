@@ -101,6 +101,19 @@ def _predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
     )
 
 
+def training_loss(smoothing: float) -> str | Callable[[Any, Any], Any]:
+    """Cross-entropy against integer labels, with `smoothing` of each target spread evenly."""
+    if not smoothing:
+        return "sparse_categorical_crossentropy"
+
+    def smoothed(y_true: Any, y_pred: Any) -> Any:
+        hard = keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+        spread = -keras.ops.mean(keras.ops.log(keras.ops.clip(y_pred, 1e-7, 1.0)), axis=-1)
+        return (1.0 - smoothing) * hard + smoothing * spread
+
+    return smoothed
+
+
 def _fit(
     parts: ClassifierParts,
     train: FeatureSet,
@@ -129,7 +142,7 @@ def _fit(
     schedule = keras.optimizers.schedules.CosineDecay(lr, len(sampler) * max(epochs, 1), 0.05)
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
-        loss="sparse_categorical_crossentropy",
+        loss=training_loss(scenario.label_smoothing),
         metrics=["accuracy"],
     )
     average = scenario.average_from if finetune else None
