@@ -643,9 +643,12 @@ image_grid(
 #    `scenes_lowres_yunet` (plus YuNet's own boxes on the training photos),
 #    `scenes_lowres_crops` (close-ups cut like detector boxes too: jittered windows, some
 #    tighter than the face), `scenes_lowres_deep` (fine-tuned from block 11, where the Keras
-#    transfer-learning guide starts, instead of block 13) and `scenes_lowres_swa` (the mean of
+#    transfer-learning guide starts, instead of block 13), `scenes_lowres_swa` (the mean of
 #    the fine-tuned weights of epochs 4 to 12 instead of the one epoch early stopping keeps:
-#    validation loss swings from epoch to epoch, so that epoch is partly luck).
+#    validation loss swings from epoch to epoch, so that epoch is partly luck) and
+#    `scenes_lowres_ls` (label smoothing 0.1: a tenth of each target spread over the classes,
+#    because the two sources label some faces by different conventions, a mask under the nose
+#    being with_mask in the close-ups and worn wrong in the scene photos).
 #
 # Classes are weighted by the square root of their inverse frequency (`mask_worn_incorrectly` is
 # the small class; full inverse weighting made the model call tightly cropped masked close-ups
