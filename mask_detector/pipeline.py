@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
@@ -58,8 +59,10 @@ def load_face_detector(
     download: bool = False,
     shared: bool = False,
 ) -> FaceDetector:
-    """`detectors.make_detector`, or with `shared=True` the detector this process already made
-    with the same name, minimum face size, path and YuNet file, if any."""
+    """`detectors.make_detector`, or with `shared=True` one over the model this process already
+    loaded with the same name, path and YuNet file, if any: detectors that differ only in
+    `min_face` (a sidebar slider) share one model, its networks and its lock, so moving the
+    slider loads nothing and keeps no model per value."""
 
     def make() -> FaceDetector:
         return make_detector(
@@ -72,8 +75,15 @@ def load_face_detector(
 
     if not shared:
         return make()
-    key = ("face detector", name, min_face, small_faces, str(yunet_model or ""))
-    return _load_once(key, make)
+    key = ("face detector", name, small_faces, str(yunet_model or ""))
+    loaded = _load_once(key, make)
+
+    def narrowed() -> FaceDetector:
+        detector = copy.copy(loaded)  # shares the model and the lock that guards it
+        detector.min_face = min_face
+        return detector
+
+    return _load_once((*key, min_face), narrowed)
 
 
 class MaskDetector:

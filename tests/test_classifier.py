@@ -112,14 +112,20 @@ def test_one_pipeline_is_safe_to_share_between_threads(astronaut_bgr, masked_ast
 
 @needs_model
 def test_shared_pipelines_load_each_model_once():
-    """What the app's sessions get: one classifier per file, one face detector per setting."""
+    """What the app's sessions get: one classifier per file, one face detector per setting, and
+    one detector model whatever the minimum face size (a slider in the app)."""
     first = MaskDetector.load(MODEL, "haar", min_confidence=0.5, min_face=24, shared=True)
     again = MaskDetector.load(MODEL, "haar", min_confidence=0.9, min_face=24, shared=True)
     assert again is not first and again.min_confidence == 0.9
     assert again.classifier is first.classifier and again.detector is first.detector
     other = MaskDetector.load(MODEL, "haar", min_face=40, shared=True)
     assert other.classifier is first.classifier and other.detector is not first.detector
-    assert other.detector.min_face == 40
+    assert other.detector.min_face == 40 and first.detector.min_face == 24
+    assert other.detector._cascade is first.detector._cascade  # one model, one lock
+    assert other.detector._lock is first.detector._lock
+    yunet = MaskDetector.load(MODEL, "yunet", min_face=12, shared=True).detector
+    narrow = MaskDetector.load(MODEL, "yunet", min_face=30, shared=True).detector
+    assert narrow._nets is yunet._nets and narrow.min_face == 30 and yunet.min_face == 12
     private = MaskDetector.load(MODEL, "haar", min_face=24)
     assert private.classifier is not first.classifier and private.detector is not first.detector
 

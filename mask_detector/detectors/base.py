@@ -26,9 +26,10 @@ class FaceDetector(Protocol):
     """Finds faces in one HxWx3 uint8 BGR image.
 
     `detect` returns integer (x, y, w, h) boxes clipped to the image, each with w, h >= 1.
-    `min_face` is the smallest face reported (longer side, original-image pixels); callers may
-    set it between frames. One detector may be shared by several threads (a server's sessions): each
-    implementation guards its OpenCV model, which keeps per-call state, with its own lock.
+    `min_face` is the smallest face reported (longer side, original-image pixels). One detector
+    may be shared by several threads (a server's sessions): each implementation guards its
+    OpenCV model, which keeps per-call state, with its own lock, and a shallow copy with
+    another `min_face` shares model and lock (`pipeline.load_face_detector`).
     """
 
     name: str
