@@ -263,8 +263,12 @@ def test_ray_settings_errors_are_one_line_before_any_work(ray_cluster, photos, t
 def test_the_command_line_sends_the_job_to_a_cluster_address(ray_cluster, photos, capsys):
     local = run(capsys, "predict", *photos, "--json")
     argv = ["predict", *photos, "--json", "--engine", "ray", "--address", ray_cluster]
+    # The command line as `python -m mask_detector` runs it, with the progress line due at once
+    # (by default it waits two seconds, which four photos may not take).
+    command = "import sys; from mask_detector import cli; cli.PROGRESS_AFTER_S = 0.0; "
+    command += "sys.exit(cli.main(sys.argv[1:]))"
     proc = subprocess.run(
-        [sys.executable, "-m", "mask_detector", *argv, "--workers", "2"],
+        [sys.executable, "-c", command, *argv, "--workers", "2"],
         capture_output=True,
         text=True,
         cwd=config.REPO_ROOT,
