@@ -3,8 +3,10 @@
 Each face is tracked across frames (tracking.FaceTracker), so the result tells people apart: a
 table of people (id, label, first and last second, frames) beside the faces per frame. The app
 sets limits that keep one upload from holding the (shared) server for long: at most MAX_SECONDS
-of video and MAX_FRAMES frames (the rest is cut and `VideoResult.truncated` says so); frames
-larger than MAX_SIDE pixels on their longer side are scaled down first. Audio is dropped.
+of video and MAX_FRAMES frames (the rest is cut and `VideoResult.truncated` says so); the
+annotated video is at most MAX_SIDE pixels on its longer side. Faces are found and judged on the
+frames as decoded, so a small face in a large frame keeps its pixels, and reported in the output's
+pixels. Audio is dropped.
 `summarize_video` is the whole job for one file, from plain arguments: what the command line
 calls, and what a worker process (a batch job) can call per file.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -36,7 +38,7 @@ log = logging.getLogger(__name__)
 MAX_SECONDS = 60.0
 #: Most frames processed (60 s at 30 fps), whatever the frame rate.
 MAX_FRAMES = 1800
-#: Frames are scaled down so that their longer side is at most this many pixels.
+#: The annotated video's longer side at most, in pixels (the frames its boxes refer to).
 MAX_SIDE = 1280
 #: Output encoders in order of preference: H.264 plays in every browser; MPEG-4 part 2 is the
 #: fallback for PyAV builds without libx264.
@@ -125,6 +127,30 @@ def _fit(width: int, height: int, max_side: int) -> tuple[int, int]:
     return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
 
 
+def _sized(bgr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The frame at (width, height): the tracker's boxes need one size for the whole video,
+    even where a stream changes its frame size."""
+    if (bgr.shape[1], bgr.shape[0]) == size:
+        return bgr
+    return cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+
+
+def _rescaled(
+    faces: list[TrackedFace], source: tuple[int, int], target: tuple[int, int]
+) -> list[TrackedFace]:
+    """The faces' boxes moved from a (width, height) frame to another size, each at least a
+    pixel wide and high (a face counted is a face drawn)."""
+    (width, height), (sx, sy) = target, (target[0] / source[0], target[1] / source[1])
+    out = []
+    for face in faces:
+        x, y, w, h = face.box
+        x0, y0 = min(round(x * sx), width - 1), min(round(y * sy), height - 1)
+        x1 = max(x0 + 1, min(width, round((x + w) * sx)))
+        y1 = max(y0 + 1, min(height, round((y + h) * sy)))
+        out.append(replace(face, box=(x0, y0, x1 - x0, y1 - y0)))
+    return out
+
+
 def _upright(frame: av.VideoFrame) -> np.ndarray:
     """The frame as BGR, turned as its display matrix says (phone videos shot in portrait)."""
     bgr = frame.to_ndarray(format="bgr24")
@@ -211,16 +237,14 @@ class _Job:
         try:
             for bgr in self._decoded(source.decode(stream), name):
                 if result is None:
-                    width, height = _fit(bgr.shape[1], bgr.shape[0], self.max_side)
+                    source_size = (bgr.shape[1], bgr.shape[0])
+                    width, height = _fit(*source_size, self.max_side)
                     codec = out.open(width, height) if out else None
                     result = VideoResult(0, fps, width, height, codec)
                 if self.limit is not None and result.frames >= self.limit:
                     result.truncated = True
                     break
-                if bgr.shape[1] != result.width or bgr.shape[0] != result.height:
-                    size = (result.width, result.height)
-                    bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
-                self._frame(bgr, result, out)
+                self._frame(_sized(bgr, source_size), result, out)
             if result is None:
                 raise InvalidVideoError(
                     f"{name}: the video stream has no frames that can be decoded"
@@ -256,7 +280,12 @@ class _Job:
             yield _upright(frame)
 
     def _frame(self, bgr: np.ndarray, result: VideoResult, out: _Writer | None) -> None:
+        """Track on the frame as decoded; draw and report at the output size."""
         faces = self.tracker.track(bgr)
+        output_size = (result.width, result.height)
+        if (bgr.shape[1], bgr.shape[0]) != output_size:
+            faces = _rescaled(faces, (bgr.shape[1], bgr.shape[0]), output_size)
+            bgr = _sized(bgr, output_size)
         for label, n in count_labels(faces).items():
             result.counts[label].append(n)
         if out:

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from benchmarks.people_clip import write_clip as write_video
-from helpers import needs_model, needs_yunet
+from helpers import crowd_of_small_faces, needs_model, needs_yunet
 from mask_detector import config, draw, video
+from mask_detector.detection import TrackedFace
 from mask_detector.errors import MaskDetectorError
 from mask_detector.video import InvalidVideoError, output_codec, process_video
 
@@ -167,14 +168,57 @@ def test_limits_cut_the_video_and_say_so(clip, tmp_path):
     assert result.frames == 5 and result.truncated
 
 
-def test_large_frames_are_scaled_to_even_sizes(tmp_path):
+def test_large_frames_are_searched_whole_and_reported_at_the_output_size(tmp_path):
     frames = [np.full((302, 402, 3), 128, np.uint8)] * 2  # 151 px high at half size: odd
     src = write_video(tmp_path / "wide.mp4", frames)
     pipeline = OneFace()
-    result = process_video(src, tmp_path / "out.mp4", pipeline, max_side=201)
+    records = []
+    result = process_video(
+        src,
+        tmp_path / "out.mp4",
+        pipeline,
+        max_side=201,
+        on_frame=lambda i, t, faces: records.append(video.frame_record(i, t, faces)),
+    )
     assert (result.width, result.height) == (200, 150)
-    assert pipeline.shapes == [(150, 200, 3)] * 2
     assert count_frames(tmp_path / "out.mp4")[2] == (200, 150)
+    # Faces are found in the decoded frame (small faces keep their pixels) ...
+    assert pipeline.shapes == [(302, 402, 3)] * 2
+    # ... and their boxes refer to the output: (1, 1, 10, 10) at about half size.
+    assert [r["faces"][0]["box"] for r in records] == [[0, 0, 5, 5]] * 2
+
+
+@needs_model
+@needs_yunet
+def test_small_faces_are_found_in_the_decoded_frame(tmp_path, astronaut_bgr):
+    """Faces of 20-30 px in 640x480 frames, written at half size: the faces are 10-15 px
+    there, under min_face 16, and are found all the same, their boxes at the output size."""
+    from mask_detector.evaluation.scenes import match_boxes
+
+    photo, truths = crowd_of_small_faces(astronaut_bgr, sizes=(20, 24, 30))
+    src = write_video(tmp_path / "crowd.mp4", [photo] * 3)
+    records = []
+    result = process_video(
+        src,
+        None,
+        video.load_pipeline(min_face=16),
+        max_side=320,
+        on_frame=lambda i, t, faces: records.append(video.frame_record(i, t, faces)),
+    )
+    assert (result.width, result.height) == (320, 240)
+    halved = [tuple(v / 2 for v in truth) for truth in truths]
+    for record in records:
+        boxes = [face["box"] for face in record["faces"]]
+        assert sorted(j for _, j in match_boxes(boxes, halved, 0.5)) == [0, 1, 2]
+
+
+def test_boxes_at_the_output_size_keep_a_pixel_and_stay_inside():
+    face = TrackedFace((0, 0, 1, 1), "with_mask", 0.9, 1)
+    edge = TrackedFace((398, 298, 4, 4), "without_mask", 0.9, 2)
+    small, inside = video._rescaled([face, edge], (402, 302), (100, 75))
+    assert small.box == (0, 0, 1, 1) and small.label == "with_mask"
+    x, y, w, h = inside.box
+    assert w >= 1 and h >= 1 and x + w <= 100 and y + h <= 75
 
 
 def test_mpeg4_fallback_when_libx264_is_missing(clip, tmp_path, monkeypatch):
