@@ -11,7 +11,7 @@ from mask_detector.app.state import memo, pipeline_or_stop, sidebar
 from mask_detector.app.views import csv_json_downloads, labels_legend
 from mask_detector.config import RESULT_LABELS, count_phrase
 from mask_detector.errors import MaskDetectorError
-from mask_detector.video import MAX_FRAMES, MAX_SECONDS, VideoResult, process_video
+from mask_detector.video import MAX_FRAMES, MAX_SECONDS, MAX_SIDE, VideoResult, process_video
 
 VIDEO_TYPES = ["mp4", "webm", "mov", "avi"]
 MAX_UPLOAD_MB = 200
@@ -22,8 +22,8 @@ st.write(
     f"Upload a clip (up to {MAX_UPLOAD_MB} MB): every face is followed from frame to frame, "
     f"labelled {labels_legend()} and numbered by person; the annotated video comes back as an "
     f"mp4 without sound, with a table of the people in it. At most the first "
-    f"{MAX_SECONDS:.0f} seconds ({MAX_FRAMES} frames) are processed; large frames are scaled "
-    "down."
+    f"{MAX_SECONDS:.0f} seconds ({MAX_FRAMES} frames) are processed. Faces are found in the "
+    f"frames as they are; the annotated video is at most {MAX_SIDE} px wide or high."
 )
 upload = st.file_uploader(
     "Video", type=VIDEO_TYPES, key="video_file", max_upload_size=MAX_UPLOAD_MB
