@@ -128,8 +128,9 @@ def _fit(width: int, height: int, max_side: int) -> tuple[int, int]:
 
 
 def _sized(bgr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """The frame at (width, height): the tracker's boxes need one size for the whole video,
-    even where a stream changes its frame size."""
+    """The frame at (width, height), as it is when it already has that size. Frames reach the
+    tracker at the first frame's size (its tracks need one size for the whole video, even where
+    a stream changes its frame size) and the output at the output's."""
     if (bgr.shape[1], bgr.shape[0]) == size:
         return bgr
     return cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
