@@ -591,7 +591,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--scenes", metavar="DIR", help="the scene photos (default: the split's source)")
     p.add_argument("--yunet-model", metavar="PATH", help="YuNet ONNX file for yunet_faces")
-    p.add_argument("--scenario", required=True, help="a scenario name, a JSON path, or 'all'")
+    p.add_argument(
+        "--scenario",
+        required=True,
+        help="a scenario name (tried/NAME: one tried and not adopted), a JSON path, or 'all'",
+    )
     p.add_argument("--split", default=str(config.MODELS_DIR / config.SPLIT_NAME))
     p.add_argument(
         "--backbone-weights",

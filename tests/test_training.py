@@ -18,7 +18,7 @@ from mask_detector.evaluation.calibration import (
     scale_probs,
 )
 from mask_detector.preprocess import crop_faces
-from mask_detector.training.scenario import Scenario, load_scenario, scenario_names
+from mask_detector.training.scenario import Scenario, load_scenario, scenario_names, tried_names
 from mask_detector.training.train import class_weights, training_loss
 from mask_detector.training.views import (
     FaceItem,
@@ -63,6 +63,22 @@ def test_each_scenario_differs_from_another_in_one_thing():
         assert any(len(step) == 1 for step in steps), f"{s.name} differs in more than one thing"
     base = load_scenario("closeups")
     assert not base.scene_faces and base.finetune_from == "block_13_expand"
+
+
+def test_tried_scenarios_stay_out_of_all_and_match_their_runs():
+    """The recipes tried and not adopted load by `tried/NAME`, are never trained by `all` nor
+    shipped, and the metrics committed for them come from that very recipe."""
+    assert tried_names()
+    kept = [load_scenario(n) for n in scenario_names()]
+    for name in tried_names():
+        scenario = load_scenario(name)
+        assert name.endswith(f"/{scenario.name}") and scenario.name not in scenario_names()
+        assert any(len(_aspects_changed(scenario, k)) == 1 for k in kept), scenario.name
+        for seed in (42, 1, 2):
+            run = config.MODELS_DIR / config.SEEDS_DIR_NAME / f"{scenario.name}_seed{seed}"
+            recorded = json.loads((run / "metrics.json").read_text())["scenario"]
+            expected = scenario.reseeded(seed).to_dict()
+            assert recorded == {k: expected[k] for k in recorded}, run.name
 
 
 def test_weight_averaging_must_name_a_fine_tuning_epoch(tmp_path):

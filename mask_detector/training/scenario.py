@@ -96,8 +96,17 @@ class Scenario:
         return Scenario(**{**self.to_dict(), "name": f"{self.name}_seed{seed}", "seed": seed})
 
 
+#: Recipes tried and not adopted, loaded as `tried/NAME`: kept so their runs can be repeated,
+#: never trained by `train --scenario all` nor shipped.
+TRIED_DIR = SCENARIOS_DIR / "tried"
+
+
 def scenario_names() -> list[str]:
     return sorted(p.stem for p in SCENARIOS_DIR.glob("*.json"))
+
+
+def tried_names() -> list[str]:
+    return sorted(f"{TRIED_DIR.name}/{p.stem}" for p in TRIED_DIR.glob("*.json"))
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
@@ -108,7 +117,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     if not path.is_file():
         raise MaskDetectorError(
             f"unknown scenario {name_or_path!r}: choose one of {', '.join(scenario_names())} "
-            "or give the path of a JSON file"
+            f"(tried, not adopted: {', '.join(tried_names())}) or give the path of a JSON file"
         )
     try:
         scenario = Scenario(**json.loads(path.read_text()))
