@@ -18,7 +18,10 @@ from mask_detector.evaluation.calibration import (
     scale_probs,
 )
 from mask_detector.preprocess import crop_faces
+from mask_detector.training.runs import runs_in
 from mask_detector.training.scenario import Scenario, load_scenario, scenario_names, tried_names
+from mask_detector.training.ship import best_run
+from mask_detector.training.spread import seeds_of
 from mask_detector.training.train import class_weights, training_loss
 from mask_detector.training.views import (
     FaceItem,
@@ -47,7 +50,7 @@ ASPECTS = {
 
 def _aspects_changed(a: Scenario, b: Scenario) -> set[str]:
     da, db = a.to_dict(), b.to_dict()
-    changed = {k for k in da if da[k] != db[k]} - {"name", "description"}
+    changed = {k for k in da if da[k] != db[k]} - {"name", "description", "seed"}
     unknown = changed - {f for fields in ASPECTS.values() for f in fields}
     assert not unknown, f"{a.name} vs {b.name}: {unknown} is no known aspect"
     return {name for name, fields in ASPECTS.items() if changed & set(fields)}
@@ -79,6 +82,22 @@ def test_tried_scenarios_stay_out_of_all_and_match_their_runs():
             recorded = json.loads((run / "metrics.json").read_text())["scenario"]
             expected = scenario.reseeded(seed).to_dict()
             assert recorded == {k: expected[k] for k in recorded}, run.name
+
+
+def test_each_scenario_names_the_seed_of_its_best_run():
+    """A scenario measured under several seeds names the one whose run ranks first under the ship
+    rule, and its committed run is that seed's."""
+    seeds = runs_in(config.MODELS_DIR / config.SEEDS_DIR_NAME)
+    checked = 0
+    for name in scenario_names():
+        own = config.MODELS_DIR / config.RUNS_DIR_NAME / name / config.METRICS_NAME
+        runs = {name: json.loads(own.read_text()), **seeds_of(name, seeds)}
+        assert runs[name]["scenario"]["seed"] == load_scenario(name).seed, name
+        if len(runs) > 1:
+            assert best_run(runs) == name, name
+            assert f"{name}_seed{load_scenario(name).seed}" not in runs, name  # no run twice
+            checked += 1
+    assert checked >= 3  # scenes_lowres, _deep and _ls have seed runs
 
 
 def test_weight_averaging_must_name_a_fine_tuning_epoch(tmp_path):
