@@ -464,13 +464,26 @@ def cmd_ship(args: argparse.Namespace) -> int:
 
 
 def cmd_spread(args: argparse.Namespace) -> int:
-    from .training.runs import load_runs
-    from .training.spread import spread_table
+    from .training.runs import load_runs, run_folders
+    from .training.spread import FIGURES, SCENES_DEV_FIGURES, spread_table
 
     runs: dict[str, dict] = {}
     for folder in args.runs:
         runs |= load_runs(Path(folder))
-    print(spread_table(runs))
+    if not args.scenes_dev:
+        print(spread_table(runs))
+        return 0
+    from .training.ship import model_crop_reports
+
+    folders = {n: f for run in args.runs for n, f in run_folders(Path(run)).items()}
+    scenes = config.scenes_dir()
+    print(f"scenes-dev: each run's model on the annotated faces of {scenes}", file=sys.stderr)
+    models = {name: folder / config.SCENARIO_MODEL_NAME for name, folder in folders.items()}
+    reports = model_crop_reports(models, scenes)
+    if not reports:
+        raise MaskDetectorError(f"no scenes-dev annotations under {scenes}")
+    runs = {name: {**m, "scenes_dev": reports[name]} for name, m in runs.items()}
+    print(spread_table(runs, FIGURES | SCENES_DEV_FIGURES))
     return 0
 
 
@@ -630,6 +643,11 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="RUN",
         help="a trained run's folder (with metrics.json), or a folder of them",
+    )
+    p.add_argument(
+        "--scenes-dev",
+        action="store_true",
+        help="also each run's model on the faces of scenes-dev (needs its model.keras)",
     )
     p.set_defaults(handler=cmd_spread)
 

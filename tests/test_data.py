@@ -388,13 +388,30 @@ def test_scene_audit_lists_photos_of_the_test_split():
     assert len({(r["photo"], r["xmin"], r["ymin"]) for r in rows}) == len(rows)
 
 
+DEV_AUDIT = "scenes-dev-without-mask-32px.csv"
+
+
+def test_scenes_dev_audit_lists_unmasked_faces_with_known_judgements():
+    rows = _audit(DEV_AUDIT)
+    judgements = {"under_chin", "cloth_at_mouth", "lower_face_hidden", "face_not_visible"}
+    assert rows and {r["judgement"] for r in rows} <= judgements
+    assert {r["annotated"] for r in rows} == {"without_mask"}
+    assert len({(r["photo"], r["xmin"], r["ymin"]) for r in rows}) == len(rows)
+
+
 @needs_shared
-def test_scene_audit_names_annotated_two_label_faces_of_32_px_or_more():
+@pytest.mark.parametrize(
+    ("audit", "annotations"),
+    [
+        (SCENE_AUDIT, lambda: config.scene_training_dir() / "annotations"),
+        (DEV_AUDIT, lambda: config.scenes_dir() / "annotations"),
+    ],
+)
+def test_scene_audits_name_annotated_two_label_faces_of_32_px_or_more(audit, annotations):
     from mask_detector.data.voc import load_annotations
 
-    annotations = config.scene_training_dir() / "annotations"
-    for row in _audit(SCENE_AUDIT):
+    for row in _audit(audit):
         x0, y0, x1, y1 = (int(row[k]) for k in ("xmin", "ymin", "xmax", "ymax"))
-        faces = load_annotations(annotations / (Path(row["photo"]).stem + ".xml"))
+        faces = load_annotations(annotations() / (Path(row["photo"]).stem + ".xml"))
         assert (row["annotated"], (x0, y0, x1 - x0, y1 - y0)) in faces
         assert max(x1 - x0, y1 - y0) >= 32

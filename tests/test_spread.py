@@ -9,7 +9,7 @@ from mask_detector import config
 from mask_detector.cli import main
 from mask_detector.evaluation.metrics import classification_report
 from mask_detector.training.scenario import load_scenario
-from mask_detector.training.spread import FIGURES, seeds_of, spread_rows
+from mask_detector.training.spread import FIGURES, SCENES_DEV_FIGURES, seeds_of, spread_rows
 
 
 def _report(wrong: int, n: int = 40, sizes: float = 50.0) -> dict:
@@ -55,6 +55,30 @@ def test_spread_command_reads_a_run_or_a_folder_of_runs(tmp_path, capsys):
     assert lines[0].startswith("| run | " + " | ".join(FIGURES))
     assert [line.split(" | ")[0] for line in lines[2:5]] == ["| s", "| s_seed1", "| s_seed2"]
     assert "| min | 80.00 |" in lines[-2] and "| max | 100.00 |" in lines[-1]
+
+
+def test_scenes_dev_figures_read_the_report_spread_adds():
+    faces = _report(4, sizes=20.0)  # every face under 32 px
+    rows = spread_rows({"a": {**_metrics(0), "scenes_dev": faces}}, FIGURES | SCENES_DEV_FIGURES)
+    row = rows[0]
+    assert row["scenes-dev"] == pytest.approx(36 / 40) == row["scenes-dev < 32 px"]
+    assert row["scenes-dev >= 32 px, two labels"] is None
+    assert row["scenes-dev no-mask R"] == faces["per_class"]["without_mask"]["recall"]
+    assert row["close-up test"] == 1.0  # the usual figures stay
+
+
+def test_spread_on_scenes_dev_needs_each_runs_model(tmp_path, monkeypatch, capsys):
+    scenes = tmp_path / "scenes"
+    (scenes / "annotations").mkdir(parents=True)
+    monkeypatch.setattr(config, "scenes_dir", lambda: scenes)
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / config.METRICS_NAME).write_text(json.dumps(_metrics(0)))
+    assert main(["spread", str(tmp_path / "s"), "--scenes-dev"]) == 1
+    err = capsys.readouterr().err
+    assert f"no trained model at {tmp_path / 's' / config.SCENARIO_MODEL_NAME}" in err
+    monkeypatch.setattr(config, "scenes_dir", lambda: tmp_path / "nowhere")
+    assert main(["spread", str(tmp_path / "s"), "--scenes-dev"]) == 1
+    assert "no scenes-dev annotations under" in capsys.readouterr().err
 
 
 def test_train_with_a_seed_writes_a_named_run_apart(monkeypatch, tmp_path):

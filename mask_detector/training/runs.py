@@ -17,11 +17,19 @@ def runs_in(folder: Path) -> dict[str, dict[str, Any]]:
     }
 
 
+def run_folders(path: Path) -> dict[str, Path]:
+    """Name -> folder of one run's folder, or of every run in a folder of runs."""
+    if (path / METRICS_NAME).is_file():
+        return {path.name: path}
+    folders = {p.parent.name: p.parent for p in sorted(path.glob(f"*/{METRICS_NAME}"))}
+    if not folders:
+        raise MaskDetectorError(f"no trained scenarios under {path}: run `train` first")
+    return folders
+
+
 def load_runs(path: Path) -> dict[str, dict[str, Any]]:
     """Name -> metrics of one run's folder, or of every run in a folder of runs."""
-    if (path / METRICS_NAME).is_file():
-        return {path.name: json.loads((path / METRICS_NAME).read_text())}
-    runs = runs_in(path)
-    if not runs:
-        raise MaskDetectorError(f"no trained scenarios under {path}: run `train` first")
-    return runs
+    return {
+        name: json.loads((folder / METRICS_NAME).read_text())
+        for name, folder in run_folders(path).items()
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +50,10 @@ def best_run(runs: dict[str, dict[str, Any]]) -> str:
     return max(runs, key=lambda name: selection_score(runs[name]))
 
 
-def scene_crop_reports(
-    runs_dir: Path, names: list[str], scenes: Path | None = None
+def model_crop_reports(
+    models: Mapping[str, Path], scenes: Path | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Each scenario's model on the annotated faces of scenes-dev, where it is present.
+    """Each Keras model on the annotated faces of scenes-dev, where it is present.
 
     The cross-data-set check: photos of another collection, never trained on and never used to
     choose.
@@ -60,14 +61,24 @@ def scene_crop_reports(
     scenes = scenes or scenes_dir()
     if not (scenes / "annotations").is_dir():
         return {}
+    missing = [str(path) for path in models.values() if not path.is_file()]
+    if missing:
+        raise MaskDetectorError(f"no trained model at {', '.join(missing)}: train it again")
     faces = scene_face_crops(scenes / "images", scenes / "annotations")
     reports = {}
-    for name in names:
-        model = keras.models.load_model(runs_dir / name / SCENARIO_MODEL_NAME)
+    for name, path in models.items():
+        model = keras.models.load_model(path)
         batch = preprocess_faces(faces.crops, size=int(model.input_shape[1]))
         probs = model.predict(batch, verbose=0)
         reports[name] = classification_report(np.array(faces.labels), probs, faces.sizes)
     return reports
+
+
+def scene_crop_reports(
+    runs_dir: Path, names: list[str], scenes: Path | None = None
+) -> dict[str, dict[str, Any]]:
+    """Each named scenario's model in runs_dir on scenes-dev (see model_crop_reports)."""
+    return model_crop_reports({n: runs_dir / n / SCENARIO_MODEL_NAME for n in names}, scenes)
 
 
 def _scene_columns(prefix: str, report: dict[str, Any] | None) -> dict[str, Any]:

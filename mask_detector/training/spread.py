@@ -18,12 +18,14 @@ from ..evaluation.metrics import macro
 Metrics = Mapping[str, Any]
 
 
-def _scene_part(metrics: Metrics, at_least_32: bool, key: str) -> float | None:
-    report = metrics.get("test_scenes")
+def _scene_part(
+    metrics: Metrics, at_least_32: bool, key: str, report_key: str = "test_scenes"
+) -> float | None:
+    report = metrics.get(report_key)
     if not report:
         return None
     part = split_at(report["by_size"], 32)[1 if at_least_32 else 0]
-    return part[key]
+    return part["recall"]["without_mask"] if key == "without_mask_recall" else part[key]
 
 
 #: Column title -> the figure, from a scenario's metrics.json (val_* chose; the others report).
@@ -37,15 +39,31 @@ FIGURES: dict[str, Callable[[Metrics], float | None]] = {
 }
 
 
+#: The same runs' models on scenes-dev (`spread --scenes-dev`: it needs each run's model file).
+SCENES_DEV_FIGURES: dict[str, Callable[[Metrics], float | None]] = {
+    "scenes-dev": lambda m: m["scenes_dev"]["accuracy"],
+    "scenes-dev no-mask R": lambda m: m["scenes_dev"]["per_class"]["without_mask"]["recall"],
+    "scenes-dev < 32 px": lambda m: _scene_part(m, False, "accuracy", "scenes_dev"),
+    "scenes-dev >= 32 px, two labels": lambda m: _scene_part(
+        m, True, "accuracy_two_labels", "scenes_dev"
+    ),
+    "scenes-dev >= 32 px no-mask R": lambda m: _scene_part(
+        m, True, "without_mask_recall", "scenes_dev"
+    ),
+}
+
+
 def seeds_of(name: str, runs: Mapping[str, Metrics]) -> dict[str, Metrics]:
     """The runs of scenario `name` under other seeds (named NAME_seedN by `train --seed`)."""
     return {n: m for n, m in runs.items() if n.removeprefix(f"{name}_seed").isdigit()}
 
 
-def spread_rows(runs: Mapping[str, Metrics]) -> list[dict[str, Any]]:
+def spread_rows(
+    runs: Mapping[str, Metrics], figures: Mapping[str, Callable[[Metrics], float | None]] = FIGURES
+) -> list[dict[str, Any]]:
     """One row per run, then mean, sd (sample), min and max over the runs, per figure."""
     rows: list[dict[str, Any]] = [
-        {"run": name, **{title: f(m) for title, f in FIGURES.items()}} for name, m in runs.items()
+        {"run": name, **{title: f(m) for title, f in figures.items()}} for name, m in runs.items()
     ]
     stats: dict[str, Callable[[np.ndarray], float]] = {
         "mean": np.mean,
@@ -55,7 +73,7 @@ def spread_rows(runs: Mapping[str, Metrics]) -> list[dict[str, Any]]:
     }
     for stat, f in stats.items():
         summary: dict[str, Any] = {"run": stat}
-        for title in FIGURES:
+        for title in figures:
             values = np.array([r[title] for r in rows[: len(runs)] if r[title] is not None])
             value = float(f(values)) if len(values) else float("nan")
             summary[title] = value if np.isfinite(value) else None  # sd of one run: n/a
@@ -63,11 +81,13 @@ def spread_rows(runs: Mapping[str, Metrics]) -> list[dict[str, Any]]:
     return rows
 
 
-def spread_table(runs: Mapping[str, Metrics]) -> str:
+def spread_table(
+    runs: Mapping[str, Metrics], figures: Mapping[str, Callable[[Metrics], float | None]] = FIGURES
+) -> str:
     """The rows as Markdown, in percent with two decimals."""
-    titles = list(FIGURES)
+    titles = list(figures)
     lines = ["| run | " + " | ".join(titles) + " |", "|---" * (len(titles) + 1) + "|"]
-    for row in spread_rows(runs):
+    for row in spread_rows(runs, figures):
         cells = ["n/a" if row[t] is None else f"{100 * row[t]:.2f}" for t in titles]
         lines.append(f"| {row['run']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
