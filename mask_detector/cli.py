@@ -464,18 +464,16 @@ def cmd_ship(args: argparse.Namespace) -> int:
 
 
 def cmd_spread(args: argparse.Namespace) -> int:
-    from .training.runs import load_runs, run_folders
+    from .training.runs import read_metrics, run_folders
     from .training.spread import FIGURES, SCENES_DEV_FIGURES, spread_table
 
-    runs: dict[str, dict] = {}
-    for folder in args.runs:
-        runs |= load_runs(Path(folder))
+    folders = {n: f for run in args.runs for n, f in run_folders(Path(run)).items()}
+    runs = {name: read_metrics(folder) for name, folder in folders.items()}
     if not args.scenes_dev:
         print(spread_table(runs))
         return 0
     from .training.ship import model_crop_reports
 
-    folders = {n: f for run in args.runs for n, f in run_folders(Path(run)).items()}
     scenes = config.scenes_dir()
     print(f"scenes-dev: each run's model on the annotated faces of {scenes}", file=sys.stderr)
     models = {name: folder / config.SCENARIO_MODEL_NAME for name, folder in folders.items()}

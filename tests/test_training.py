@@ -18,7 +18,7 @@ from mask_detector.evaluation.calibration import (
     scale_probs,
 )
 from mask_detector.preprocess import crop_faces
-from mask_detector.training.runs import runs_in
+from mask_detector.training.runs import read_metrics, runs_in
 from mask_detector.training.scenario import Scenario, load_scenario, scenario_names, tried_names
 from mask_detector.training.ship import best_run
 from mask_detector.training.spread import seeds_of
@@ -90,8 +90,8 @@ def test_each_scenario_names_the_seed_of_its_best_run():
     seeds = runs_in(config.MODELS_DIR / config.SEEDS_DIR_NAME)
     checked = 0
     for name in scenario_names():
-        own = config.MODELS_DIR / config.RUNS_DIR_NAME / name / config.METRICS_NAME
-        runs = {name: json.loads(own.read_text()), **seeds_of(name, seeds)}
+        own = read_metrics(config.MODELS_DIR / config.RUNS_DIR_NAME / name)
+        runs = {name: own, **seeds_of(name, seeds)}
         assert runs[name]["scenario"]["seed"] == load_scenario(name).seed, name
         if len(runs) > 1:
             assert best_run(runs) == name, name

@@ -18,14 +18,15 @@ from ..evaluation.metrics import macro
 Metrics = Mapping[str, Any]
 
 
-def _scene_part(
-    metrics: Metrics, at_least_32: bool, key: str, report_key: str = "test_scenes"
-) -> float | None:
-    report = metrics.get(report_key)
-    if not report:
+def _by_size(metrics: Metrics, report: str, at_least_32: bool, *keys: str) -> float | None:
+    """A figure of the faces under (or from) 32 px in one of the run's reports, None without
+    that report; `keys` lead into the part (`by_size.split_at`)."""
+    if not metrics.get(report):
         return None
-    part = split_at(report["by_size"], 32)[1 if at_least_32 else 0]
-    return part["recall"]["without_mask"] if key == "without_mask_recall" else part[key]
+    value: Any = split_at(metrics[report]["by_size"], 32)[1 if at_least_32 else 0]
+    for key in keys:
+        value = value[key]
+    return value
 
 
 #: Column title -> the figure, from a scenario's metrics.json (val_* chose; the others report).
@@ -34,8 +35,10 @@ FIGURES: dict[str, Callable[[Metrics], float | None]] = {
     "val mean recall": lambda m: macro(m.get("val_all") or m["val"], "recall"),
     "close-up test": lambda m: m["test"]["accuracy"],
     "scene test": lambda m: (m.get("test_scenes") or {}).get("accuracy"),
-    "scene test < 32 px": lambda m: _scene_part(m, False, "accuracy"),
-    "scene test >= 32 px, two labels": lambda m: _scene_part(m, True, "accuracy_two_labels"),
+    "scene test < 32 px": lambda m: _by_size(m, "test_scenes", False, "accuracy"),
+    "scene test >= 32 px, two labels": lambda m: _by_size(
+        m, "test_scenes", True, "accuracy_two_labels"
+    ),
 }
 
 
@@ -43,12 +46,12 @@ FIGURES: dict[str, Callable[[Metrics], float | None]] = {
 SCENES_DEV_FIGURES: dict[str, Callable[[Metrics], float | None]] = {
     "scenes-dev": lambda m: m["scenes_dev"]["accuracy"],
     "scenes-dev no-mask R": lambda m: m["scenes_dev"]["per_class"]["without_mask"]["recall"],
-    "scenes-dev < 32 px": lambda m: _scene_part(m, False, "accuracy", "scenes_dev"),
-    "scenes-dev >= 32 px, two labels": lambda m: _scene_part(
-        m, True, "accuracy_two_labels", "scenes_dev"
+    "scenes-dev < 32 px": lambda m: _by_size(m, "scenes_dev", False, "accuracy"),
+    "scenes-dev >= 32 px, two labels": lambda m: _by_size(
+        m, "scenes_dev", True, "accuracy_two_labels"
     ),
-    "scenes-dev >= 32 px no-mask R": lambda m: _scene_part(
-        m, True, "without_mask_recall", "scenes_dev"
+    "scenes-dev >= 32 px no-mask R": lambda m: _by_size(
+        m, "scenes_dev", True, "recall", "without_mask"
     ),
 }
 
