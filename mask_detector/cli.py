@@ -485,6 +485,24 @@ def cmd_spread(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .data.split import Split
+    from .evaluation.audits import audit_sentence, run_audits
+
+    model = Path(args.model) if args.model else config.default_model_path()
+    report = run_audits(
+        model,
+        Split.load(args.split),
+        log=lambda m: print(f"auditing {m}", file=sys.stderr, flush=True),
+    )
+    out = Path(args.out)
+    out.write_text(json.dumps(report, indent=1) + "\n")
+    for audit in report["audits"]:
+        print(f"- {audit_sentence(audit)}")
+    print(f"wrote {out}; `python -m mask_detector card` quotes it", file=sys.stderr)
+    return 0
+
+
 def cmd_card(args: argparse.Namespace) -> int:
     from .training.card import write_model_card
 
@@ -648,6 +666,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="also each run's model on the faces of scenes-dev (needs its model.keras)",
     )
     p.set_defaults(handler=cmd_spread)
+
+    p = sub.add_parser(
+        "audit", help="the shipped model on the faces of dataset/audits/ -> models/audit.json"
+    )
+    p.add_argument("--model", help="LiteRT model (default: the shipped one)")
+    p.add_argument("--split", default=str(config.MODELS_DIR / config.SPLIT_NAME))
+    p.add_argument("--out", default=str(config.MODELS_DIR / config.AUDIT_NAME))
+    p.set_defaults(handler=cmd_audit)
 
     p = sub.add_parser("card", help="write models/MODEL_CARD.md from the metrics files")
     p.add_argument("--models-dir", default=str(config.MODELS_DIR))

@@ -123,6 +123,8 @@ METRICS_NAME = "metrics.json"
 SCENES_NAME = "scenes.json"
 SCENES_TEST_NAME = "scenes_test.json"
 SPLIT_NAME = "split.json"
+#: The shipped model's answers on the faces of dataset/audits/ (`audit`), quoted by the card.
+AUDIT_NAME = "audit.json"
 #: Under MODELS_DIR: the trained scenarios, among which `ship` chooses.
 RUNS_DIR_NAME = "scenarios"
 #: Under MODELS_DIR: the shipped recipe trained under other seeds (`train --seed`), never

@@ -14,9 +14,12 @@ METRICS = config.MODELS_DIR / config.METRICS_NAME
 
 @pytest.mark.skipif(not METRICS.is_file(), reason="no shipped metrics")
 def test_card_is_up_to_date_and_has_the_tables(tmp_path):
-    for name in (config.METRICS_NAME, "scenes.json", "scenes_test.json"):
+    for name in (config.METRICS_NAME, "scenes.json", "scenes_test.json", config.AUDIT_NAME):
         if (config.MODELS_DIR / name).is_file():
             shutil.copy(config.MODELS_DIR / name, tmp_path / name)
+    model = config.MODELS_DIR / config.TFLITE_MODEL_NAME
+    if model.is_file():
+        (tmp_path / model.name).symlink_to(model)
     seeds = config.MODELS_DIR / config.SEEDS_DIR_NAME
     if seeds.is_dir():
         shutil.copytree(seeds, tmp_path / seeds.name, ignore=shutil.ignore_patterns("*.keras"))

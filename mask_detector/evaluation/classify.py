@@ -21,7 +21,7 @@ def evaluate_samples(
     classifier: MaskClassifier, samples: list[Sample], progress: Progress | None = None
 ) -> dict[str, Any]:
     """The metrics report (with `by_size`: each image's longer side is the face size) plus
-    `skipped` (unreadable files) and `files` (per-image results)."""
+    `skipped` (unreadable files) and `files` (per-image results, with the image's size)."""
     report = LoadReport()
     labels: list[int] = []
     sizes: list[int] = []
@@ -46,8 +46,8 @@ def evaluate_samples(
     result = classification_report(np.array(labels, int), all_probs, sizes)
     result["skipped"] = [{"file": str(p), "error": e} for p, e in report.skipped]
     result["files"] = [
-        {"file": n, "true": int(t), "probs": [round(float(v), 5) for v in p]}
-        for n, t, p in zip(names, labels, all_probs, strict=True)
+        {"file": n, "true": int(t), "size": s, "probs": [round(float(v), 5) for v in p]}
+        for n, t, s, p in zip(names, labels, sizes, all_probs, strict=True)
     ]
     return result
 
