@@ -25,7 +25,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -297,21 +297,26 @@ def cmd_speed(args: argparse.Namespace) -> None:
 FULL_HD_SEARCH = yunet_module.SMALL_FACES.max_pixels / (1920 * 1080)
 
 
-def _as_video_frame(
-    classifier: MaskClassifier, model: Path, shrink: float, image: np.ndarray
-) -> list[Detection]:
-    """The video path on `image` as a decoded frame, shrunk by `shrink` first or not: searched
-    at the size a 1920x1080 frame is (the cap binds for it either way), boxes in `image`'s
-    pixels."""
-    height, width = image.shape[:2]
+@lru_cache(maxsize=16)
+def _video_detector(model: Path, height: int, width: int) -> YuNetDetector:
+    """The video path for a decoded frame of this size: searched at the size a 1920x1080 frame
+    is (the cap binds for it either way). One per size, since each loads its own network."""
     path = dataclasses.replace(
         yunet_module.SMALL_FACES,
         max_pixels=int(FULL_HD_SEARCH * height * width),
         max_upscale=math.inf,
     )
-    detector = YuNetDetector(
+    return YuNetDetector(
         model, min_face=config.PHOTO.min_face, small_faces=True, small_face_path=path
     )
+
+
+def _as_video_frame(
+    classifier: MaskClassifier, model: Path, shrink: float, image: np.ndarray
+) -> list[Detection]:
+    """The video path on `image` as a decoded frame, shrunk by `shrink` first or not; boxes in
+    `image`'s pixels."""
+    detector = _video_detector(model, *image.shape[:2])
     found = []
     for face in MaskDetector(detector, classifier).detect(resized(image, shrink)):
         x, y, w, h = (round(v / shrink) for v in face.box)
