@@ -399,12 +399,24 @@ def test_scenes_dev_audit_lists_unmasked_faces_with_known_judgements():
     assert len({(r["photo"], r["xmin"], r["ymin"]) for r in rows}) == len(rows)
 
 
+DEV_MASKED_AUDIT = "scenes-dev-with-mask-32px.csv"
+
+
+def test_scenes_dev_masked_audit_lists_masked_faces_with_known_judgements():
+    rows = _audit(DEV_MASKED_AUDIT)
+    judgements = {"cloth_cover", "borderline", "face_not_visible"}
+    assert rows and {r["judgement"] for r in rows} <= judgements
+    assert {r["annotated"] for r in rows} == {"with_mask"}
+    assert len({(r["photo"], r["xmin"], r["ymin"]) for r in rows}) == len(rows)
+
+
 @needs_shared
 @pytest.mark.parametrize(
     ("audit", "annotations"),
     [
         (SCENE_AUDIT, lambda: config.scene_training_dir() / "annotations"),
         (DEV_AUDIT, lambda: config.scenes_dir() / "annotations"),
+        (DEV_MASKED_AUDIT, lambda: config.scenes_dir() / "annotations"),
     ],
 )
 def test_scene_audits_name_annotated_two_label_faces_of_32_px_or_more(audit, annotations):

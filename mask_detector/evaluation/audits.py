@@ -46,6 +46,7 @@ AUDITS = (
     Audit("closeup-test-with-mask-under-nose.csv", CLOSEUP_TEST, ("with_mask",)),
     Audit("scenes-ilc-test-two-label-32px.csv", SCENES_TEST, ("with_mask", "without_mask"), 32),
     Audit("scenes-dev-without-mask-32px.csv", SCENES_DEV, ("without_mask",), 32),
+    Audit("scenes-dev-with-mask-32px.csv", SCENES_DEV, ("with_mask",), 32),
 )
 
 
@@ -160,9 +161,12 @@ def run_audits(
         SCENES_DEV: lambda: scene_answers(classifier, scenes_dir()),
     }
     reports = []
+    answers: dict[str, list[Answer]] = {}
     for audit in AUDITS:
         log(f"{audit.part}: {audit.file}")
-        reports.append(audit_report(audit, parts[audit.part](), read_audit(audit)))
+        if audit.part not in answers:
+            answers[audit.part] = parts[audit.part]()
+        reports.append(audit_report(audit, answers[audit.part], read_audit(audit)))
     return {"model": model.name, "model_sha256": file_sha256(model), "audits": reports}
 
 
