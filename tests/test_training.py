@@ -17,7 +17,7 @@ from mask_detector.evaluation.calibration import (
     reliability,
     scale_probs,
 )
-from mask_detector.preprocess import crop_faces
+from mask_detector.preprocess import crop_faces, preprocess_faces
 from mask_detector.training.runs import read_metrics, runs_in
 from mask_detector.training.scenario import Scenario, load_scenario, scenario_names, tried_names
 from mask_detector.training.ship import best_run
@@ -265,6 +265,30 @@ def test_baked_temperature_gives_softmax_of_logits_over_t():
     after = model.predict(x, verbose=0)
     assert np.allclose(after, scale_probs(before, 2.5), atol=1e-5)
     assert (after.argmax(1) == before.argmax(1)).all()
+
+
+def test_int8_export_is_integer_inside_and_close_to_float(tmp_path):
+    keras = pytest.importorskip("keras")
+    tf = pytest.importorskip("tensorflow")
+    from mask_detector.training.export import export_tflite
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(8, 3, activation="relu")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+    rng = np.random.default_rng(1)
+    shades = [np.full((40, 30, 3), rng.integers(0, 256, 3), np.uint8) for _ in range(40)]
+    faces = preprocess_faces(shades, size=32)
+    plain = export_tflite(model, tmp_path / "float.tflite")
+    int8 = export_tflite(model, tmp_path / "int8.tflite", int8_calibration=faces)
+    interpreter = tf.lite.Interpreter(model_path=str(int8))
+    kinds = {d["dtype"] for d in interpreter.get_tensor_details()}
+    assert np.int8 in kinds and interpreter.get_input_details()[0]["dtype"] == np.float32
+    crops = [np.full((40, 30, 3), v, np.uint8) for v in (20, 120, 230)]
+    expected = MaskClassifier(plain).classify(crops)
+    got = MaskClassifier(int8).classify(crops)
+    assert got.shape == (3, 3) and np.abs(got - expected).max() < 0.05
 
 
 @pytest.mark.slow
