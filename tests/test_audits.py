@@ -64,6 +64,12 @@ def test_audit_files_are_read_by_the_keys_answers_carry():
     assert scene_key("maksssksksss5.jpg", (192, 106, 229, 144)) in scene
 
 
+def test_audits_without_the_data_sets_say_where_they_looked(tmp_path, monkeypatch):
+    monkeypatch.setenv(config.ENV_SHARED, str(tmp_path / "nowhere"))
+    with pytest.raises(MaskDetectorError, match=f"nowhere.*set {config.ENV_SHARED}"):
+        run_audits(MODEL, Split.load(config.MODELS_DIR / config.SPLIT_NAME))
+
+
 def _card_with_audit(tmp_path, model_bytes: bytes) -> str:
     shutil.copy(config.MODELS_DIR / config.METRICS_NAME, tmp_path)
     model = tmp_path / config.TFLITE_MODEL_NAME

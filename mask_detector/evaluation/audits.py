@@ -20,7 +20,14 @@ from typing import Any
 import numpy as np
 
 from ..classifier import MaskClassifier
-from ..config import LABELS, REPO_ROOT, scene_training_dir, scenes_dir, training_data_dir
+from ..config import (
+    ENV_SHARED,
+    LABELS,
+    REPO_ROOT,
+    scene_training_dir,
+    scenes_dir,
+    training_data_dir,
+)
 from ..data.split import Split
 from ..errors import MaskDetectorError
 from .by_size import face_size
@@ -152,6 +159,15 @@ def run_audits(
     model: Path, split: Split, log: Callable[[str], None] = lambda _: None
 ) -> dict[str, Any]:
     """The model on every part an audit covers, joined with the audit files."""
+    missing = [
+        str(folder)
+        for folder in (training_data_dir(), scene_training_dir(), scenes_dir())
+        if not folder.is_dir()
+    ]
+    if missing:
+        raise MaskDetectorError(
+            f"the audits need the data sets at {', '.join(missing)} (set {ENV_SHARED})"
+        )
     classifier = MaskClassifier(model)
     parts = {
         CLOSEUP_TEST: lambda: closeup_answers(classifier, split, training_data_dir()),
