@@ -71,7 +71,8 @@ def test_audits_without_the_data_sets_say_where_they_looked(tmp_path, monkeypatc
 
 
 def _card_with_audit(tmp_path, model_bytes: bytes) -> str:
-    shutil.copy(config.MODELS_DIR / config.METRICS_NAME, tmp_path)
+    for name in (config.METRICS_NAME, config.SPLIT_NAME):
+        shutil.copy(config.MODELS_DIR / name, tmp_path)
     model = tmp_path / config.TFLITE_MODEL_NAME
     model.write_bytes(b"the model the audit was run on")
     audit = {"model": model.name, "model_sha256": file_sha256(model)}

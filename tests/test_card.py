@@ -14,7 +14,8 @@ METRICS = config.MODELS_DIR / config.METRICS_NAME
 
 @pytest.mark.skipif(not METRICS.is_file(), reason="no shipped metrics")
 def test_card_is_up_to_date_and_has_the_tables(tmp_path):
-    for name in (config.METRICS_NAME, "scenes.json", "scenes_test.json", config.AUDIT_NAME):
+    names = (config.METRICS_NAME, config.SPLIT_NAME, config.AUDIT_NAME)
+    for name in (*names, "scenes.json", "scenes_test.json"):
         if (config.MODELS_DIR / name).is_file():
             shutil.copy(config.MODELS_DIR / name, tmp_path / name)
     model = config.MODELS_DIR / config.TFLITE_MODEL_NAME
@@ -40,6 +41,7 @@ def test_card_gives_the_seed_spread_of_the_shipped_recipe(tmp_path):
     shipped = json.loads(METRICS.read_text())
     name = shipped["shipped_scenario"]
     (tmp_path / config.METRICS_NAME).write_text(json.dumps(shipped))
+    shutil.copy(config.MODELS_DIR / config.SPLIT_NAME, tmp_path)
     for run in (f"{name}_seed7", "other_seed1"):  # the second is another scenario's seed
         runs = tmp_path / config.SEEDS_DIR_NAME / run
         runs.mkdir(parents=True)
@@ -53,3 +55,20 @@ def test_card_gives_the_seed_spread_of_the_shipped_recipe(tmp_path):
     assert "other seeds" not in write_model_card(tmp_path).read_text()
     (runs.parent / "unfinished_run").mkdir(parents=True)  # no metrics.json yet: no section
     assert "other seeds" not in write_model_card(tmp_path).read_text()
+
+
+@pytest.mark.skipif(not METRICS.is_file(), reason="no shipped metrics")
+def test_card_describes_the_data_from_the_split_manifest(tmp_path):
+    shutil.copy(METRICS, tmp_path)
+    split = json.loads((config.MODELS_DIR / config.SPLIT_NAME).read_text())
+    split["sizes"]["test"]["with_mask"] += 10
+    split["scene_sizes"]["val"]["photos"] += 3
+    split["excluded"] = [["a.jpg", "a.xml", "near held-out b.jpg"]]
+    split["seed"] = 7
+    (tmp_path / config.SPLIT_NAME).write_text(json.dumps(split))
+    closeups = sum(sum(part.values()) for part in split["sizes"].values())
+    photos = sum(part["photos"] for part in split["scene_sizes"].values())
+    text = write_model_card(tmp_path).read_text().split("## Data and split")[1]
+    assert f"Close-ups: {closeups} face images" in text
+    assert f"Scene photos: {photos} real photos" in text
+    assert "stratified, seed 7)" in text and "is excluded (1 excluded)." in text

@@ -12,6 +12,7 @@ from ..config import (
     LABELS,
     METRICS_NAME,
     MODEL_CARD_NAME,
+    MODELS_DIR,
     SCENES_NAME,
     SCENES_TEST_NAME,
     SEEDS_DIR_NAME,
@@ -179,6 +180,51 @@ def _seed_spread(models_dir: Path, metrics: dict[str, Any]) -> list[str]:
     ]
 
 
+def _source(entry: str) -> str:
+    """A manifest's source entry as the reader finds it (relative ones lie in ../shared)."""
+    return entry if Path(entry).is_absolute() else f"../shared/{entry}"
+
+
+def _split_path(models_dir: Path) -> Path:
+    """The manifest beside the metrics, else the repository's (`ship --out` elsewhere)."""
+    path = models_dir / SPLIT_NAME
+    return path if path.is_file() else MODELS_DIR / SPLIT_NAME
+
+
+def _data_and_split(split: dict[str, Any]) -> str:
+    """The data and how it was split, from the split manifest."""
+    sources = split["sources"]
+    closeups = sum(sum(part.values()) for part in split["sizes"].values())
+    text = (
+        f"Close-ups: {closeups} face images, folder per class (`{_source(sources['closeups'])}`, "
+        "see `dataset/README.md`). "
+    )
+    if split.get("scene_sizes"):
+        scenes = split["scene_sizes"].values()
+        photos = sum(part["photos"] for part in scenes)
+        faces = sum(n for part in scenes for key, n in part.items() if key != "photos")
+        text += (
+            f"Scene photos: {photos} real photos with {faces} annotated faces "
+            f"(`{_source(sources['scenes'])}`, credited in `dataset/README.md`), split **by "
+            "photo**. "
+        )
+    held_out = ", ".join(f"`{_source(entry)}`" for entry in sources.get("held_out", []))
+    ratios = " / ".join(f"{round(100 * r)}" for r in split["ratios"])
+    return text + (
+        f"Exact and near-duplicates (64-bit perceptual hash, at most {split['hash_threshold']} "
+        "differing bits, transitively) are grouped across all sources, and whole groups are "
+        f"dealt to train / validation / test ({ratios}, stratified, seed {split['seed']})"
+        + (
+            f"; a photo near a photo of {held_out} (never trained on) is excluded "
+            f"({len(split['excluded'])} excluded). "
+            if held_out
+            else ". "
+        )
+        + f"The manifest is `{SPLIT_NAME}`. Faces per part (close-up images and annotated "
+        "scene faces):"
+    )
+
+
 def _audits(models_dir: Path) -> list[str]:
     """The shipped model's errors on the faces checked by eye, from `audit`'s file; a file
     written for another model is not quoted."""
@@ -223,15 +269,7 @@ def write_model_card(models_dir: Path) -> Path:
         "rule ranks first; the README's Training section says when that rule was set.",
         "",
         "## Data and split",
-        "Close-ups: 4071 face images, folder per class (`../shared/datasets/face-mask`, see "
-        "`dataset/README.md`). Scene photos: 1592 real photos with 3946 annotated faces "
-        "(`../shared/datasets/scenes-ilc`, from the jolignier/face-mask-dataset-ilc-2021 "
-        "collection), split **by photo**. Exact and near-duplicates (64-bit perceptual hash, "
-        "at most 10 differing bits, transitively) are grouped across all sources, and whole "
-        "groups are dealt to train / validation / test (70 / 15 / 15, stratified, seed 42); a "
-        "scene photo near a scenes-dev photo would be excluded. "
-        f"The manifest is `{SPLIT_NAME}`. "
-        "Faces per part (close-up images and annotated scene faces):",
+        _data_and_split(json.loads(_split_path(models_dir).read_text())),
         "",
         "| part | " + " | ".join(LABELS) + " |",
         _separator(len(LABELS) + 1),
