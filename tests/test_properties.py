@@ -150,6 +150,10 @@ def test_haar_detect_any_image(haar_pipeline, image):
 @FAST
 @given(image=images())
 def test_yunet_detect_any_image(yunet_pipeline, image):
+    check_detections(yunet_pipeline.detect(image), image)
+    # Compared from the second run on: once, in CI, the first run at a new input size gave
+    # other boxes than the runs after it (a 26x612 grey ramp, no face, scores at the
+    # threshold); 1500 further examples did not reproduce it.
     detections = yunet_pipeline.detect(image)
     check_detections(detections, image)
     event(f"faces={min(len(detections), 3)}")
