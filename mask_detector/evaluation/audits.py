@@ -169,20 +169,14 @@ def run_audits(
             f"the audits need the data sets at {', '.join(missing)} (set {ENV_SHARED})"
         )
     classifier = MaskClassifier(model)
-    parts = {
-        CLOSEUP_TEST: lambda: closeup_answers(classifier, split, training_data_dir()),
-        SCENES_TEST: lambda: scene_answers(
-            classifier, scene_training_dir(), split.annotation_names("test")
-        ),
-        SCENES_DEV: lambda: scene_answers(classifier, scenes_dir()),
-    }
-    reports = []
-    answers: dict[str, list[Answer]] = {}
-    for audit in AUDITS:
-        log(f"{audit.part}: {audit.file}")
-        if audit.part not in answers:
-            answers[audit.part] = parts[audit.part]()
-        reports.append(audit_report(audit, answers[audit.part], read_audit(audit)))
+    log(CLOSEUP_TEST)
+    answers = {CLOSEUP_TEST: closeup_answers(classifier, split, training_data_dir())}
+    log(SCENES_TEST)
+    test_photos = split.annotation_names("test")
+    answers[SCENES_TEST] = scene_answers(classifier, scene_training_dir(), test_photos)
+    log(SCENES_DEV)
+    answers[SCENES_DEV] = scene_answers(classifier, scenes_dir())
+    reports = [audit_report(a, answers[a.part], read_audit(a)) for a in AUDITS]
     return {"model": model.name, "model_sha256": file_sha256(model), "audits": reports}
 
 
