@@ -258,7 +258,7 @@ def _frame_writer(lines: TextIO) -> Callable[[int, float, list], None]:
 
 
 def _print_report(report: dict[str, Any], as_json: bool) -> None:
-    from .evaluation.by_size import by_size_table
+    from .evaluation.by_size import by_size_table, with_totals
     from .evaluation.figures import confusion_rates, pct
     from .evaluation.metrics import summary_line
 
@@ -274,8 +274,8 @@ def _print_report(report: dict[str, Any], as_json: bool) -> None:
     if report.get("roc_auc") is not None:
         print(f"ROC AUC {report['roc_auc']:.4f} ({report['labels'][0]} against the others)")
     if report.get("by_size"):
-        print("by face size (longer side, px):")
-        print(by_size_table(report["by_size"]))
+        print("by face size (longer side, px; in parentheses, the 95% interval):")
+        print(by_size_table(with_totals(report["by_size"])))
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -309,7 +309,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
     from .data.split import Split
-    from .evaluation.by_size import by_size_table, recall_table
+    from .evaluation.by_size import by_size_table, recall_table, with_totals
     from .evaluation.crops import evaluate_scene_crops
     from .evaluation.figures import pct
     from .evaluation.scenes import evaluate_scenes
@@ -385,8 +385,11 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
             f"label accuracy on found faces: {pct(report['label_accuracy'])} ({per_label}); "
             f"with_mask / without_mask only: {pct(report['label_accuracy_two_labels'])}"
         )
-        print("found faces by size (longer side of the annotated box, px):")
-        print(by_size_table(report["by_size"]))
+        print(
+            "found faces by size (longer side of the annotated box, px; in parentheses, "
+            "the 95% interval):"
+        )
+        print(by_size_table(with_totals(report["by_size"])))
     print("classifier on annotated face crops:")
     _print_report(report["crop_classification"], as_json=False)
     return 0

@@ -26,6 +26,7 @@ from mask_detector.app.results import GENERIC_ERROR, process_upload, results_csv
 from mask_detector.config import display_name
 from mask_detector.detectors import make_detector
 from mask_detector.evaluation.figures import pct
+from mask_detector.evaluation.intervals import interval_text
 from mask_detector.evaluation.metrics import macro
 from mask_detector.pipeline import MaskDetector
 from mask_detector.training.spread import seeds_of
@@ -343,8 +344,10 @@ def test_report_rows_for_the_pages(tmp_path):
     table = by_size_rows(rows)
     assert [r["face px"] for r in table] == [*(r["bucket"] for r in rows), "<32", ">=32"]
     assert table[-2]["faces"] + table[-1]["faces"] == sum(r["n"] for r in rows) == 9
-    no_mask = table[-1][f"{display_name('without_mask')} recall"]
-    assert no_mask.endswith(f" of {sum(r['support']['without_mask'] for r in rows[3:])}")
+    no_mask = table[-1][f"{display_name('without_mask')} recall (95% interval)"]
+    faces = sum(r["support"]["without_mask"] for r in rows[3:])
+    right = sum(r["right"]["without_mask"] for r in rows[3:])
+    assert no_mask.endswith(f" of {faces} ({interval_text(right, faces)})")
     (calib,) = calibration_rows(reports.summary["calibration"])
     part = reports.summary["calibration"]["test_scenes"]
     assert calib["faces"] == "scene test faces" and calib["n"] == 9

@@ -22,7 +22,7 @@ from ..config import (
     SEEDS_DIR_NAME,
     display_name,
 )
-from ..evaluation.by_size import split_at
+from ..evaluation.by_size import recall_text, two_labels_text, with_totals
 from ..evaluation.figures import pct
 from ..evaluation.metrics import macro
 from ..training.spread import seeds_of, spread_rows
@@ -185,19 +185,17 @@ def by_size_series(reports: Reports, scenario: str) -> dict[str, list[dict[str, 
 
 
 def by_size_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A `by_size` table for the page: each bucket, then all faces under and from 32 px."""
+    """A `by_size` table for the page: each bucket, then all faces under and from 32 px; the
+    goals' figures with their 95% intervals."""
     return [
         {
             "face px": r["bucket"],
             "faces": r["n"],
             "accuracy": pct(r["accuracy"]),
-            "Mask / No mask faces only": pct(r.get("accuracy_two_labels")),
-            **{
-                f"{display_name(c)} recall": f"{pct(r['recall'][c])} of {r['support'][c]}"
-                for c in LABELS
-            },
+            "Mask / No mask faces only (95% interval)": two_labels_text(r),
+            **{f"{display_name(c)} recall (95% interval)": recall_text(r, c) for c in LABELS},
         }
-        for r in [*rows, *split_at(rows, 32)]
+        for r in with_totals(rows)
     ]
 
 

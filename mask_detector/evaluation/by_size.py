@@ -19,6 +19,7 @@ from ..config import LABELS
 # evaluation and training code take it from.
 from ..detection import face_size as face_size
 from .figures import pct
+from .intervals import interval_text, rate_with_interval, wilson
 
 #: Bucket edges in pixels (longer side of the box): < 16, 16-24, 24-32, 32-48, 48-96, >= 96.
 SIZE_EDGES: tuple[int, ...] = (16, 24, 32, 48, 96)
@@ -55,14 +56,49 @@ def _row(
         "right": right,
         "recall": {c: right[c] / support[c] if support[c] else None for c in LABELS},
         "accuracy_two_labels": _two_labels(support, right),
+        "interval95": _intervals(n, correct, support, right),
     }
 
 
+def _two_label_counts(support: dict[str, int], right: dict[str, int]) -> tuple[int, int]:
+    """(right, faces) over the with_mask and without_mask faces only (the two-label goals): a
+    face of either called mask_worn_incorrectly counts wrong."""
+    return right[LABELS[0]] + right[LABELS[1]], support[LABELS[0]] + support[LABELS[1]]
+
+
 def _two_labels(support: dict[str, int], right: dict[str, int]) -> float | None:
-    """Accuracy over the with_mask and without_mask faces only (the two-label goals): a face
-    of either called mask_worn_incorrectly counts wrong."""
-    n = support[LABELS[0]] + support[LABELS[1]]
-    return (right[LABELS[0]] + right[LABELS[1]]) / n if n else None
+    k, n = _two_label_counts(support, right)
+    return k / n if n else None
+
+
+def _intervals(
+    n: int, correct: int, support: dict[str, int], right: dict[str, int]
+) -> dict[str, Any]:
+    """The 95% intervals (intervals.wilson) of the row's rates, as [low, high] or None."""
+
+    def bounds(k: int, m: int) -> list[float] | None:
+        b = wilson(k, m)
+        return None if b is None else [round(b[0], 5), round(b[1], 5)]
+
+    return {
+        "accuracy": bounds(correct, n),
+        "accuracy_two_labels": bounds(*_two_label_counts(support, right)),
+        "recall": {c: bounds(right[c], support[c]) for c in LABELS},
+    }
+
+
+def two_labels_text(row: dict[str, Any], digits: int = 1) -> str:
+    """A row's two-label accuracy with its 95% interval: "96.4% (93.2-98.1%)"."""
+    return rate_with_interval(*_two_label_counts(row["support"], row["right"]), digits)
+
+
+def recall_text(row: dict[str, Any], label: str, digits: int = 1) -> str:
+    """A class's recall in a row, with its faces and 95% interval: "87.5% of 32 (71.9-95.0%)";
+    "n/a of 0" without faces."""
+    k, n = row["right"][label], row["support"][label]
+    if not n:
+        return "n/a of 0"
+    return f"{pct(k / n, digits)} of {n} ({interval_text(k, n)})"
 
 
 def _count(name: str, lo: int | None, hi: int | None, t: np.ndarray, p: np.ndarray) -> dict:
@@ -111,14 +147,21 @@ def split_at(rows: Sequence[dict[str, Any]], px: int = 32) -> list[dict[str, Any
     return [merge_rows(below, f"<{px}"), merge_rows(above, f">={px}")]
 
 
+def with_totals(rows: Sequence[dict[str, Any]], px: int = 32) -> list[dict[str, Any]]:
+    """The bucket rows, then all faces under and from `px`: the sizes the goals are set for."""
+    return [*rows, *split_at(rows, px)]
+
+
 def by_size_table(rows: Sequence[dict[str, Any]]) -> str:
-    """A readable text table: one line per bucket, accuracy and each class's recall (faces)."""
-    lines = [f"{'face px':>8} {'faces':>6} {'accuracy':>9}" + "".join(f" {c:>24}" for c in LABELS)]
+    """A readable text table, one line per row: accuracy, accuracy over with_mask /
+    without_mask faces and each class's recall (of its faces), each with its 95% interval."""
+    head = f"{'face px':>8} {'faces':>6} {'accuracy':>20} {'two labels':>20}"
+    lines = [head + "".join(f" {c:>27}" for c in LABELS)]
     for r in rows:
-        cells = [f"{pct(r['recall'][c])} of {r['support'][c]}" for c in LABELS]
+        accuracy = rate_with_interval(r["correct"], r["n"])
+        cells = "".join(f" {recall_text(r, c):>27}" for c in LABELS)
         lines.append(
-            f"{r['bucket']:>8} {r['n']:>6} {pct(r['accuracy']):>9}"
-            + "".join(f" {cell:>24}" for cell in cells)
+            f"{r['bucket']:>8} {r['n']:>6} {accuracy:>20} {two_labels_text(r):>20}" + cells
         )
     return "\n".join(lines)
 

@@ -21,7 +21,7 @@ from ..config import (
     display_name,
 )
 from ..evaluation.audits import audit_sentence, file_sha256
-from ..evaluation.by_size import split_at
+from ..evaluation.by_size import recall_text, two_labels_text, with_totals
 from ..evaluation.figures import confusion_rates, pct
 from ..evaluation.metrics import recalls_text
 from .runs import runs_in
@@ -51,19 +51,19 @@ def confusion_table(report: dict[str, Any]) -> list[str]:
 
 
 def by_size_md(rows: list[dict[str, Any]]) -> list[str]:
-    """The by-size table, with the < 32 / >= 32 px totals the goals are stated in."""
+    """The by-size table, with the < 32 / >= 32 px totals the goals are stated in; the goals'
+    figures carry their 95% intervals (evaluation.intervals)."""
     out = [
-        "| face size (longer side, px) | faces | accuracy | with/without faces only | "
-        + " | ".join(f"{c} recall (faces)" for c in LABELS)
-        + " |",
+        "| face size (longer side, px) | faces | accuracy | with/without faces only (95% "
+        "interval) | " + " | ".join(f"{c} recall of faces (95% interval)" for c in LABELS) + " |",
         _separator(4 + len(LABELS)),
     ]
-    for r in [*rows, *split_at(rows, 32)]:
-        cells = " | ".join(f"{pct(r['recall'][c], DIGITS)} ({r['support'][c]})" for c in LABELS)
+    for r in with_totals(rows):
+        cells = " | ".join(recall_text(r, c, DIGITS) for c in LABELS)
         bucket = r["bucket"] if r in rows else f"**all {r['bucket']}**"
         out.append(
             f"| {bucket} | {r['n']} | {pct(r['accuracy'], DIGITS)} | "
-            f"{pct(r['accuracy_two_labels'], DIGITS)} | {cells} |"
+            f"{two_labels_text(r, DIGITS)} | {cells} |"
         )
     return out
 
