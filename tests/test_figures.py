@@ -21,6 +21,7 @@ from mask_detector.evaluation.figures import (
     size_histogram,
     to_png,
 )
+from mask_detector.evaluation.intervals import wilson
 from mask_detector.evaluation.metrics import classification_report
 
 THREE = ["with_mask", "without_mask", "mask_worn_incorrectly"]
@@ -111,25 +112,39 @@ def test_roc_figure_skips_reports_without_a_curve_and_zooms():
     assert len(roc_figure(scenarios).axes) == 1
 
 
+def _series(ax) -> dict:
+    """label -> (rates, lower bounds, upper bounds) of each errorbar of an Axes (NaN: no bar)."""
+    out = {}
+    for container in ax.containers:
+        line, _, (bars,) = container
+        ends = [seg[:, 1] if len(seg) else (np.nan, np.nan) for seg in bars.get_segments()]
+        low, high = np.array(ends, float).T
+        out[container.get_label()] = (np.asarray(line.get_ydata(), float), low, high)
+    return out
+
+
 def test_by_size_figure_accuracy_and_recall_per_data_set():
     # Data set "a": two faces under 16 px (one right), one of 50 px, wrong; no face in between.
     a = by_size([0, 1, 1], [0, 0, 0], [10, 12, 50])
     b = by_size([1, 1], [1, 1], [20, 100])
     (ax,) = by_size_figure({"a": a, "b": b}, "scenario x").axes
-    lines = {line.get_label(): line.get_ydata() for line in ax.get_lines()}
+    lines = _series(ax)
     assert set(lines) == {
         "a: accuracy (faces 2/0/0/0/1/0)",
         "a: No mask recall",
         "b: accuracy (faces 0/1/0/0/0/1)",
         "b: No mask recall",
     }
-    accuracy = lines["a: accuracy (faces 2/0/0/0/1/0)"]
+    accuracy, low, high = lines["a: accuracy (faces 2/0/0/0/1/0)"]
     assert accuracy[0] == 0.5 and accuracy[4] == 0.0 and np.isnan(accuracy[1])  # gaps
-    assert lines["a: No mask recall"][0] == 0.0 and np.isnan(lines["a: No mask recall"][5])
+    # The bars are the 95% intervals of the counts (gaps have no bar).
+    assert (low[0], high[0]) == pytest.approx(wilson(1, 2))
+    assert (low[4], high[4]) == pytest.approx(wilson(0, 1)) and np.isnan(low[1])
+    assert lines["a: No mask recall"][0][0] == 0.0 and np.isnan(lines["a: No mask recall"][0][5])
     assert [t.get_text() for t in ax.get_xticklabels()] == [r["bucket"] for r in a]
     assert ax.get_title() == "scenario x"
     (ax,) = by_size_figure({"a": a}, recall_of="with_mask").axes
-    assert "a: Mask recall" in [line.get_label() for line in ax.get_lines()]
+    assert "a: Mask recall" in _series(ax)
 
 
 def test_reliability_figure_one_panel_per_data_set_with_the_ece():

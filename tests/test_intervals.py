@@ -7,11 +7,12 @@ from mask_detector.config import LABELS
 from mask_detector.evaluation.by_size import (
     by_size,
     by_size_table,
+    rate_with_interval,
     recall_text,
     two_labels_text,
     with_totals,
 )
-from mask_detector.evaluation.intervals import interval_text, rate_with_interval, wilson
+from mask_detector.evaluation.intervals import interval_text, wilson
 
 
 @pytest.mark.parametrize(("k", "n"), [(28, 32), (239, 248), (1, 3), (50, 50), (0, 7), (500, 612)])

@@ -19,7 +19,7 @@ from ..config import LABELS
 # evaluation and training code take it from.
 from ..detection import face_size as face_size
 from .figures import pct
-from .intervals import interval_text, rate_with_interval, wilson
+from .intervals import interval_text, wilson
 
 #: Bucket edges in pixels (longer side of the box): < 16, 16-24, 24-32, 32-48, 48-96, >= 96.
 SIZE_EDGES: tuple[int, ...] = (16, 24, 32, 48, 96)
@@ -85,6 +85,13 @@ def _intervals(
         "accuracy_two_labels": bounds(*_two_label_counts(support, right)),
         "recall": {c: bounds(right[c], support[c]) for c in LABELS},
     }
+
+
+def rate_with_interval(successes: int, n: int, digits: int = 1) -> str:
+    """17 of 20 -> "85.0% (64.0-94.8%)"; "n/a" without faces."""
+    if n <= 0:
+        return "n/a"
+    return f"{pct(successes / n, digits)} ({interval_text(successes, n)})"
 
 
 def two_labels_text(row: dict[str, Any], digits: int = 1) -> str:

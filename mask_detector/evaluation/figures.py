@@ -18,6 +18,7 @@ import numpy as np
 
 from ..config import LABELS, display_name
 from ..draw import colour
+from .intervals import wilson
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -152,33 +153,51 @@ def by_size_figure(
     recall_of: str = "without_mask",
 ) -> Figure:
     """Accuracy (solid) and one class's recall (dashed) against face size, one colour per data
-    set: `series` maps a data set's name to its `by_size` rows (evaluation.by_size). A bucket
-    with no face (or none of the class) is a gap; the faces per bucket are in the legend."""
+    set: `series` maps a data set's name to its `by_size` rows (evaluation.by_size). Bars give
+    each rate's 95% interval (evaluation.intervals), so a bucket of few faces shows as unsure.
+    A bucket with no face (or none of the class) is a gap; the faces per bucket are in the
+    legend."""
     fig = _figure(6.5, 3.4)
     ax = fig.subplots()
     buckets: list[str] = []
     for k, (name, rows) in enumerate(series.items()):
         buckets = buckets or [r["bucket"] for r in rows]
         x = np.arange(len(rows))
-        accuracy = [np.nan if r["accuracy"] is None else r["accuracy"] for r in rows]
-        recall = [r["recall"].get(recall_of) for r in rows]
         counts = "/".join(str(r["n"]) for r in rows)
         colour = f"C{k}"
-        ax.plot(x, accuracy, "-o", color=colour, label=f"{name}: accuracy (faces {counts})")
-        ax.plot(
-            x,
-            [np.nan if v is None else v for v in recall],
-            "--s",
-            color=colour,
-            label=f"{name}: {display_name(recall_of)} recall",
-        )
+        accuracy = [(r["correct"], r["n"]) for r in rows]
+        recall = [(r["right"][recall_of], r["support"][recall_of]) for r in rows]
+        for m, (pairs, style, label) in enumerate(
+            (
+                (accuracy, "-o", f"{name}: accuracy (faces {counts})"),
+                (recall, "--s", f"{name}: {display_name(recall_of)} recall"),
+            )
+        ):
+            rates, errors = _rates_with_errors(pairs)
+            shift = 0.06 * (2 * k + m - (2 * len(series) - 1) / 2)  # bars side by side
+            ax.errorbar(
+                x + shift, rates, yerr=errors, fmt=style, color=colour, capsize=2, label=label
+            )
     ax.set_xticks(range(len(buckets)), buckets)
     ax.set(xlabel="face size (longer side, px)", ylabel="share of faces", ylim=(0, 1.02))
     ax.yaxis.set_major_formatter(lambda v, _: pct(v, 0))
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize="x-small", loc="lower right")
-    ax.set_title(title or "by face size")
+    ax.set_title(title or "by face size, with 95% intervals")
     return fig
+
+
+def _rates_with_errors(pairs: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Rates of (successes, n) pairs and their distances to the 95% interval's bounds, as
+    matplotlib's errorbar takes them (2 x N); NaN where n is 0."""
+    rates = np.full(len(pairs), np.nan)
+    errors = np.zeros((2, len(pairs)))
+    for i, (k, n) in enumerate(pairs):
+        bounds = wilson(k, n)
+        if bounds is not None:
+            rates[i] = k / n
+            errors[:, i] = rates[i] - bounds[0], bounds[1] - rates[i]
+    return rates, errors
 
 
 def reliability_figure(calibration: Mapping[str, Any], title: str = "") -> Figure:

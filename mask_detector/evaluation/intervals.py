@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import math
 
-from .figures import pct
-
 #: The normal quantile of a two-sided 95% interval.
 Z95 = 1.959963984540054
 
@@ -38,10 +36,3 @@ def interval_text(successes: int, n: int, digits: int = 1) -> str:
         return "n/a"
     lo, hi = bounds
     return f"{lo * 100:.{digits}f}-{hi * 100:.{digits}f}%"
-
-
-def rate_with_interval(successes: int, n: int, digits: int = 1) -> str:
-    """17 of 20 -> "85.0% (64.0-94.8%)"; "n/a" without faces."""
-    if n <= 0:
-        return "n/a"
-    return f"{pct(successes / n, digits)} ({interval_text(successes, n)})"
