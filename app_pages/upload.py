@@ -8,7 +8,7 @@ from mask_detector.app.upload import process_files
 from mask_detector.app.views import csv_json_downloads, image_result, labels_legend
 from mask_detector.imageio import MAX_FILE_BYTES, MAX_PIXELS
 
-IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
+IMAGE_TYPES = ["jpg", "jpeg", "png", "heic", "heif", "webp", "avif", "bmp"]
 
 settings = sidebar("photo")
 st.title("Photos")

@@ -8,9 +8,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+from pi_heif import register_heif_opener
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageTooLargeError, InvalidImageError
+
+# HEIC / HEIF, the iPhone camera's default, opens like any other format (decoding only; the
+# rotation stored in the file is applied on decoding). Pillow reads AVIF itself.
+register_heif_opener()
 
 #: Largest image decoded, in pixels (e.g. 8000 x 5000). Checked from the header, before decoding,
 #: so a decompression bomb costs nothing.
@@ -46,9 +51,14 @@ def read_image(
             raise InvalidImageError(
                 f"{name}: damaged {kind} file (its header cannot be read); re-save or re-export it"
             ) from None
+        if _is_video(data):
+            raise InvalidImageError(
+                f"{name}: a video file, not a photo; give it to `python -m mask_detector video` "
+                "or the app's Video file page"
+            ) from None
         raise InvalidImageError(
-            f"{name}: not an image format that Pillow can read (use JPEG, PNG, BMP, GIF, TIFF "
-            "or WebP)"
+            f"{name}: not an image format that Pillow can read (use JPEG, PNG, HEIC, WebP, "
+            "AVIF, BMP, GIF or TIFF)"
         ) from None
     except ImageTooLargeError:
         raise
@@ -72,11 +82,36 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 )
 
 
+#: ISO media brands (bytes 8-12, after "ftyp") of still images: HEIC / HEIF and AVIF.
+_IMAGE_BRANDS: dict[bytes, str] = {
+    **dict.fromkeys((b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1"), "HEIC"),
+    **dict.fromkeys((b"avif", b"avis"), "AVIF"),
+}
+
+
 def _signature(data: bytes) -> str | None:
-    """The format whose signature `data` starts with, or None."""
+    """The image format whose signature `data` starts with, or None."""
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WebP"
+    if data[4:8] == b"ftyp":
+        return _IMAGE_BRANDS.get(data[8:12])
     return next((kind for magic, kind in _SIGNATURES if data.startswith(magic)), None)
+
+
+#: ISO media brands of video files: MP4, MOV (QuickTime), M4V, 3GP.
+_VIDEO_BRANDS = frozenset(
+    {b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"dash", b"qt  "}
+    | {b"M4V ", b"M4VH", b"3gp4", b"3gp5", b"3gp6", b"3g2a"}
+)
+
+
+def _is_video(data: bytes) -> bool:
+    """MP4 / MOV and kin, AVI, or Matroska / WebM, by the file's first bytes."""
+    return (
+        (data[4:8] == b"ftyp" and data[8:12] in _VIDEO_BRANDS)
+        or (data[:4] == b"RIFF" and data[8:12] == b"AVI ")
+        or data.startswith(b"\x1a\x45\xdf\xa3")
+    )
 
 
 def _read_bytes(source: str | Path | bytes | BinaryIO, name: str) -> bytes:

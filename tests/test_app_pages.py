@@ -85,13 +85,17 @@ def test_bad_files_among_good_ones(fake_pipeline, astronaut_bgr):
         ("empty.png", b""),
         ("huge.png", huge.getvalue()),
         ("good2.png", encode(astronaut_bgr)),
+        ("iphone.heic", (Path(__file__).parent / "data" / "half_red.heic").read_bytes()),
+        ("clip.mp4", small_video(astronaut_bgr[:64, :64])),
     ]
     results = [process_upload(fake_pipeline, name, data) for name, data in files]
-    assert [r.ok for r in results] == [True, False, False, False, False, True]
+    assert [r.ok for r in results] == [True, False, False, False, False, True, True, False]
     assert "not an image" in results[1].error
     assert "truncated" in results[2].error
     assert "empty" in results[3].error
     assert "megapixels" in results[4].error
+    assert results[6].size == (60, 40)
+    assert "a video file" in results[7].error
     assert all(not r.error.startswith("image:") for r in results if r.error)
 
     rows = list(csv_rows(results_csv(results)))

@@ -1,10 +1,14 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, features
 
-from helpers import pil_bytes
+from helpers import pil_bytes, small_video
 from mask_detector.errors import ImageTooLargeError, InvalidImageError
 from mask_detector.imageio import as_bgr, read_image
+
+DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture
@@ -43,6 +47,46 @@ def test_exif_orientation_is_applied(rgb):
     exif[0x0112] = 6  # rotate 90° clockwise on display
     out = read_image(pil_bytes(rgb, "JPEG", exif=exif.tobytes()))
     assert out.shape == (60, 40, 3)
+
+
+def test_heic_photos_are_read():
+    out = read_image(DATA / "half_red.heic")
+    assert out.shape == (40, 60, 3)
+    assert out[20, 5].tolist() == pytest.approx([0, 0, 255], abs=8)  # red (lossy) in BGR
+    assert out[20, 55].tolist() == pytest.approx([0, 0, 0], abs=8)
+
+
+def test_heic_rotation_is_applied_once():
+    # Saved with orientation 6: the turn is in the file, and the EXIF left says 1.
+    out = read_image((DATA / "half_red_rotated.heic").read_bytes())
+    assert out.shape == (60, 40, 3)
+    assert out[5, 20].tolist() == pytest.approx([0, 0, 255], abs=8)  # the red half on top
+    assert out[55, 20].tolist() == pytest.approx([0, 0, 0], abs=8)
+
+
+def test_damaged_heic_is_named():
+    data = (DATA / "half_red.heic").read_bytes()
+    with pytest.raises(InvalidImageError, match="damaged HEIC file"):
+        read_image(data[:40])
+
+
+@pytest.mark.skipif(not features.check("avif"), reason="this Pillow has no AVIF support")
+def test_avif_photos_are_read(rgb):
+    out = read_image(pil_bytes(rgb, "AVIF", quality=90))
+    assert out.shape == (40, 60, 3)
+    assert out[20, 5].tolist() == pytest.approx([0, 0, 255], abs=12)
+
+
+def test_a_video_given_as_a_photo_says_so():
+    mp4 = small_video(np.zeros((48, 64, 3), np.uint8))
+    avi = b"RIFF\x00\x10\x00\x00AVI LIST" + bytes(64)
+    webm = b"\x1a\x45\xdf\xa3" + bytes(64)
+    for data in (mp4, avi, webm):
+        with pytest.raises(InvalidImageError, match="a video file, not a photo"):
+            read_image(data)
+    # An ISO media file of an unknown brand is not called a video.
+    with pytest.raises(InvalidImageError, match="not an image format"):
+        read_image(mp4[:8] + b"zzzz" + mp4[12:])
 
 
 def test_animated_gif_gives_first_frame(rgb):
