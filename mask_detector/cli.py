@@ -309,7 +309,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
     from .data.split import Split
-    from .evaluation.by_size import by_size_table, recall_table, with_totals
+    from .evaluation.by_size import (
+        by_size_table,
+        merge_rows,
+        rate_with_interval,
+        recall_table,
+        two_labels_text,
+        with_totals,
+    )
     from .evaluation.crops import evaluate_scene_crops
     from .evaluation.figures import pct
     from .evaluation.scenes import evaluate_scenes
@@ -381,9 +388,10 @@ def cmd_evaluate_scenes(args: argparse.Namespace) -> int:
             for k, v in report["label_accuracy_per_class"].items()
             if v is not None
         )
+        found = merge_rows(report["by_size"], "found")
         print(
-            f"label accuracy on found faces: {pct(report['label_accuracy'])} ({per_label}); "
-            f"with_mask / without_mask only: {pct(report['label_accuracy_two_labels'])}"
+            f"label accuracy on found faces: {rate_with_interval(found['correct'], found['n'])} "
+            f"({per_label}); with_mask / without_mask only: {two_labels_text(found)}"
         )
         print(
             "found faces by size (longer side of the annotated box, px; in parentheses, "

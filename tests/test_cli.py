@@ -1,6 +1,7 @@
 """The command line, run in-process (fast) and once as `python -m` (exit codes)."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ from helpers import MODEL, crowd_of_small_faces, needs_model, needs_shared
 from mask_detector import config
 from mask_detector import pipeline as pipeline_module
 from mask_detector.cli import main
+from mask_detector.evaluation.by_size import rate_with_interval, two_labels_text, with_totals
 
 
 @pytest.fixture
@@ -140,6 +142,13 @@ def test_evaluate_scenes_json(tmp_path, capsys):
         assert main(["evaluate-scenes", str(images), str(notes), "--save", str(saved), *extra]) == 0
     out = capsys.readouterr().out
     assert "faces found by size" in out and "found and labelled right" in out
+    # The text gives the goals' rates with their 95% intervals, from the report's counts.
+    confusion = np.array(report["label_confusion"])
+    right, judged = int(np.trace(confusion)), int(confusion.sum())
+    line = f"label accuracy on found faces: {rate_with_interval(right, judged)} ("
+    assert line in out
+    above = with_totals(crops["by_size"])[-1]  # the classifier on faces of 32 px and more
+    assert re.search(rf"\n +>=32 +{above['n']} .*{re.escape(two_labels_text(above))}", out)
     assert "yunet (live path): " in out and "\nhaar: " in out
     assert list(json.loads(saved.read_text())) == ["yunet", "yunet (live path)", "haar"]
 
