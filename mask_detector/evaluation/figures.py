@@ -179,11 +179,15 @@ def by_size_figure(
                 x + shift, rates, yerr=errors, fmt=style, color=colour, capsize=2, label=label
             )
     ax.set_xticks(range(len(buckets)), buckets)
-    ax.set(xlabel="face size (longer side, px)", ylabel="share of faces", ylim=(0, 1.02))
+    ax.set(
+        xlabel="face size (longer side, px)",
+        ylabel="share of faces (bars: 95% interval)",
+        ylim=(0, 1.02),
+    )
     ax.yaxis.set_major_formatter(lambda v, _: pct(v, 0))
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize="x-small", loc="lower right")
-    ax.set_title(title or "by face size, with 95% intervals")
+    ax.set_title(title or "by face size")
     return fig
 
 
