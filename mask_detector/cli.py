@@ -226,7 +226,7 @@ def cmd_video(args: argparse.Namespace) -> int:
         "small_faces": args.small_faces,
         "min_judged_face": args.min_judged_face,
     }
-    options: dict[str, Any] = {"blur": args.blur}
+    options: dict[str, Any] = {"blur": args.blur, "max_seconds": args.max_seconds}
     with contextlib.ExitStack() as stack:
         if not many and args.engine == "local":  # one video here: its frames are the progress
             options["progress"] = after(PROGRESS_AFTER_S, progress_printer("frames"))
@@ -245,6 +245,17 @@ def cmd_video(args: argparse.Namespace) -> int:
     if args.output or (args.out and not many and not failed):
         print(f"wrote {args.output or args.out}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _positive_seconds(text: str) -> float:
+    """`--max-seconds`: a number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
 
 
 def _frame_writer(lines: TextIO) -> Callable[[int, float, list], None]:
@@ -566,6 +577,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="write one JSON line per frame: frame, time_s, faces (id, box, label, confidence)",
     )
     p.add_argument("--blur", action="store_true", help="blur the faces in the annotated video")
+    p.add_argument(
+        "--max-seconds",
+        type=_positive_seconds,
+        metavar="S",
+        help="only the first S seconds of each video (the summary says truncated)",
+    )
     _add_batch_options(p)
     p.set_defaults(handler=cmd_video, check=functools.partial(_check_batch_options, p))
 

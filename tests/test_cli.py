@@ -257,6 +257,26 @@ def test_video_text_lists_the_people(clip, capsys):
 
 
 @needs_model
+def test_video_max_seconds_keeps_the_start(clip, capsys):
+    assert main(["video", str(clip), "--json", "--max-seconds", "0.45"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["frames"], summary["truncated"]) == (4, True)  # 0.45 s at 10 fps
+    assert summary["tracks"][0]["last_s"] == 0.3
+    assert main(["video", str(clip), "--max-seconds", "5"]) == 0  # longer than the clip
+    out = capsys.readouterr().out
+    assert "10 frames at 10 fps; 1 people" in out
+    assert main(["video", str(clip), "--max-seconds", "0.2"]) == 0
+    assert "2 frames at 10 fps (only the start: --max-seconds); 1 people" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon"])
+def test_video_max_seconds_must_be_positive(value, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["video", "clip.mp4", "--max-seconds", value])
+    assert stop.value.code == 2 and "--max-seconds" in capsys.readouterr().err
+
+
+@needs_model
 @pytest.mark.parametrize(
     "content, message",
     [

@@ -141,8 +141,9 @@ def photo_lines(record: Record) -> list[str]:
 def video_lines(record: Record) -> list[str]:
     """`video`'s text: frames and people per label, then one line per person."""
     per_label = ", ".join(f"{n} {count_phrase(k)}" for k, n in record["people_per_label"].items())
+    cut = " (only the start: --max-seconds)" if record.get("truncated") else ""
     return [
-        f"{record['file']}: {record['frames']} frames at {record['fps']:g} fps; "
+        f"{record['file']}: {record['frames']} frames at {record['fps']:g} fps{cut}; "
         f"{record['people']} people ({per_label})",
         *(
             f"  person {t['id']}: {t['label']}{_confidence(t['confidence'])}, "
