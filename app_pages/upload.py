@@ -6,9 +6,7 @@ from mask_detector.app.results import results_csv, results_json
 from mask_detector.app.state import pipeline_or_stop, sidebar
 from mask_detector.app.upload import process_files
 from mask_detector.app.views import csv_json_downloads, image_result, labels_legend
-from mask_detector.imageio import MAX_FILE_BYTES, MAX_PIXELS
-
-IMAGE_TYPES = ["jpg", "jpeg", "png", "heic", "heif", "webp", "avif", "bmp"]
+from mask_detector.imageio import MAX_FILE_BYTES, MAX_PIXELS, PHOTO_TYPES
 
 settings = sidebar("photo")
 st.title("Photos")
@@ -23,7 +21,7 @@ source = st.radio("Source", ["Upload files", "Camera snapshot"], horizontal=True
 if source == "Upload files":
     files = st.file_uploader(
         "Images",
-        type=IMAGE_TYPES,
+        type=list(PHOTO_TYPES),
         accept_multiple_files=True,
         key="upload_files",
         max_upload_size=MAX_FILE_BYTES // 2**20,

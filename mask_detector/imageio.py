@@ -17,6 +17,9 @@ from .errors import ImageTooLargeError, InvalidImageError
 # rotation stored in the file is applied on decoding). Pillow reads AVIF itself.
 register_heif_opener()
 
+#: File name extensions of the formats read (what the Photos page accepts).
+PHOTO_TYPES = ("jpg", "jpeg", "png", "heic", "heif", "webp", "avif", "bmp", "gif", "tif", "tiff")
+
 #: Largest image decoded, in pixels (e.g. 8000 x 5000). Checked from the header, before decoding,
 #: so a decompression bomb costs nothing.
 MAX_PIXELS = 40_000_000

@@ -6,7 +6,7 @@ from PIL import Image, features
 
 from helpers import pil_bytes, small_video
 from mask_detector.errors import ImageTooLargeError, InvalidImageError
-from mask_detector.imageio import as_bgr, read_image
+from mask_detector.imageio import PHOTO_TYPES, as_bgr, read_image
 
 DATA = Path(__file__).parent / "data"
 
@@ -62,6 +62,17 @@ def test_heic_rotation_is_applied_once():
     assert out.shape == (60, 40, 3)
     assert out[5, 20].tolist() == pytest.approx([0, 0, 255], abs=8)  # the red half on top
     assert out[55, 20].tolist() == pytest.approx([0, 0, 0], abs=8)
+
+
+@pytest.mark.parametrize("ext", PHOTO_TYPES)
+def test_every_type_the_photos_page_accepts_is_read(rgb, tmp_path, ext):
+    if ext in ("heic", "heif"):  # decoded here, not encoded: the committed file
+        data = (DATA / "half_red.heic").read_bytes()
+    else:
+        path = tmp_path / f"photo.{ext}"
+        rgb.save(path)  # Pillow picks the format from the extension
+        data = path.read_bytes()
+    assert read_image(data).shape == (40, 60, 3)
 
 
 def test_damaged_heic_is_named():
