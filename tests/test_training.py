@@ -1,6 +1,7 @@
 """Training: scenarios, views, class weights, calibration, and a tiny real training run."""
 
 import json
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -10,6 +11,7 @@ from helpers import needs_shared, needs_yunet
 from mask_detector import config
 from mask_detector.classifier import MaskClassifier
 from mask_detector.data.split import Split
+from mask_detector.degrade import relight, shrink
 from mask_detector.errors import MaskDetectorError
 from mask_detector.evaluation.calibration import (
     calibration_report,
@@ -29,8 +31,6 @@ from mask_detector.training.views import (
     augment_face,
     face_views,
     jitter_box,
-    relight,
-    shrink,
 )
 
 #: What a scenario can change, each a group of fields that make one change together.
@@ -45,6 +45,7 @@ ASPECTS = {
     "views": ("views", "augment"),
     "weight averaging": ("average_from",),
     "label smoothing": ("label_smoothing",),
+    "night views": ("night_views",),
 }
 
 
@@ -189,6 +190,50 @@ def test_roughening_ops(astronaut_bgr):
     rng = np.random.default_rng(2)
     plain = augment_face(astronaut_bgr, ViewRecipe(), rng)
     assert np.array_equal(plain, astronaut_bgr)  # an empty recipe changes nothing
+
+
+class _CountingRng:
+    """A Generator that counts its random() calls: the yes/no gates of augment_face."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng, self.gates = np.random.default_rng(seed), 0
+
+    def random(self) -> float:
+        self.gates += 1
+        return float(self.rng.random())
+
+    def __getattr__(self, name: str):
+        return getattr(self.rng, name)
+
+
+def _gates_drawn(face: np.ndarray, recipe: ViewRecipe) -> int:
+    rng = _CountingRng(5)
+    augment_face(face, recipe, rng)  # type: ignore[arg-type]
+    return rng.gates
+
+
+def test_night_views_are_grey_or_dark_and_leave_other_recipes_alone(astronaut_bgr):
+    grey_view = augment_face(astronaut_bgr, ViewRecipe(grey=1.0), np.random.default_rng(1))
+    assert np.array_equal(grey_view[..., 0], grey_view[..., 2])
+    assert not np.array_equal(astronaut_bgr[..., 0], astronaut_bgr[..., 2])
+    dark_view = augment_face(astronaut_bgr, ViewRecipe(dark=1.0), np.random.default_rng(1))
+    assert dark_view.mean() < 0.65 * astronaut_bgr.mean()
+    assert dark_view.shape == astronaut_bgr.shape and dark_view.dtype == np.uint8
+    # A recipe without night views draws no more gates than before they existed, so the
+    # committed runs' views (and figures) stay reproducible.
+    day = ViewRecipe(0.15, 0.3, lowres=0.7, jpeg=0.5, blur=0.3, light=0.5)
+    assert _gates_drawn(astronaut_bgr, day) == 4  # lowres, blur, light, jpeg
+    assert _gates_drawn(astronaut_bgr, replace(day, grey=0.5, dark=0.5)) == 6
+    scenario = Scenario("n", "", night_views=0.25)
+    assert (scenario.recipe().grey, scenario.recipe().dark) == (0.25, 0.25)
+    assert Scenario("d", "").recipe() == replace(scenario.recipe(), grey=0.0, dark=0.0)
+
+
+def test_night_views_must_be_a_share(tmp_path):
+    path = tmp_path / "night.json"
+    path.write_text(json.dumps({**load_scenario("scenes_lowres").to_dict(), "night_views": 1.5}))
+    with pytest.raises(MaskDetectorError, match="night_views"):
+        load_scenario(path)
 
 
 def softmax(z: np.ndarray) -> np.ndarray:

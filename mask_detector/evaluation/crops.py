@@ -22,6 +22,7 @@ from ..errors import InvalidImageError
 from ..imageio import read_image
 from ..preprocess import crop_faces
 from .by_size import face_size
+from .conditions import Transform
 from .metrics import classification_report
 
 
@@ -36,8 +37,9 @@ class SceneFaces:
     sources: list[tuple[str, Box]] = field(default_factory=list)
 
 
-def photo_face_crops(photos: list[Photo]) -> SceneFaces:
-    """Every face of config.LABELS on the photos; unreadable photos are left out."""
+def photo_face_crops(photos: list[Photo], transform: Transform | None = None) -> SceneFaces:
+    """Every face of config.LABELS on the photos (each photo changed by `transform` first);
+    unreadable photos are left out."""
     out = SceneFaces()
     for photo in photos:
         faces = [(lbl, box) for lbl, box in photo.faces if lbl in LABELS]
@@ -45,6 +47,8 @@ def photo_face_crops(photos: list[Photo]) -> SceneFaces:
             image = read_image(photo.image)
         except InvalidImageError:
             continue
+        if transform is not None:
+            image = transform(image)
         out.crops += crop_faces(image, [box for _, box in faces])
         out.labels += [LABELS.index(lbl) for lbl, _ in faces]
         out.sizes += [face_size(box) for _, box in faces]
@@ -53,11 +57,14 @@ def photo_face_crops(photos: list[Photo]) -> SceneFaces:
 
 
 def scene_face_crops(
-    images_dir: str | Path, annotations_dir: str | Path, only: Collection[str] | None = None
+    images_dir: str | Path,
+    annotations_dir: str | Path,
+    only: Collection[str] | None = None,
+    transform: Transform | None = None,
 ) -> SceneFaces:
     """The annotated faces of a VOC folder (or of the files `only` names)."""
     photos, _ = list_photos(images_dir, annotations_dir, only)
-    return photo_face_crops(photos)
+    return photo_face_crops(photos, transform)
 
 
 def evaluate_scene_crops(
@@ -65,10 +72,11 @@ def evaluate_scene_crops(
     images_dir: str | Path,
     annotations_dir: str | Path,
     only: Collection[str] | None = None,
+    transform: Transform | None = None,
 ) -> dict[str, Any]:
     """The classification report (with `by_size`) of the classifier on annotated scene faces,
     plus `faces`: each face's photo, box (x, y, w, h), true label index and probabilities."""
-    faces = scene_face_crops(images_dir, annotations_dir, only)
+    faces = scene_face_crops(images_dir, annotations_dir, only, transform)
     crops = faces.crops
     probs = (
         np.concatenate([classifier.classify(crops[i : i + 32]) for i in range(0, len(crops), 32)])

@@ -33,6 +33,9 @@ class Scenario:
     #: Resolution-matched augmentation: augmented views shrunk to 12-64 px (and rougher: JPEG,
     #: blur, light) like faces in crowd photos.
     resolution_aug: bool = False
+    #: Night views: this share of augmented views made monochrome (infrared night cameras
+    #: record no colour), and this share under-exposed with sensor noise, each drawn on its own.
+    night_views: float = 0.0
     #: "light" (Keras flip, rotation, zoom on augmented views) or "none".
     augment: str = "light"
     #: Views cached per training face (the plain crop and views - 1 augmented ones); each epoch
@@ -73,6 +76,8 @@ class Scenario:
             jpeg=rough,
             blur=rough * 0.6,
             light=rough,
+            grey=self.night_views,
+            dark=self.night_views,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -136,4 +141,6 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         )
     if not 0.0 <= scenario.label_smoothing < 1.0:
         raise MaskDetectorError(f"{path}: label_smoothing must be in [0, 1)")
+    if not 0.0 <= scenario.night_views <= 1.0:
+        raise MaskDetectorError(f"{path}: night_views must be in [0, 1]")
     return scenario

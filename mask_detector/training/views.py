@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from ..config import FACE_PADDING
+from ..degrade import grey, jpeg, relight, shrink, underexpose
 from ..detection import Box
 from ..detectors.base import clip_box
 from ..preprocess import crop_faces, pad_box
@@ -49,6 +50,10 @@ class ViewRecipe:
     jpeg: float = 0.0
     blur: float = 0.0
     light: float = 0.0
+    #: Share of views made monochrome, as an infrared night camera records, and share of views
+    #: under-exposed (20-60% of the light) with the sensor noise that then shows.
+    grey: float = 0.0
+    dark: float = 0.0
 
     def key(self) -> str:
         """What the feature cache needs to tell recipes apart."""
@@ -69,38 +74,20 @@ def jitter_box(box: Box, rng: np.random.Generator, shift: float, scale: float) -
     return (round(cx - nw / 2), round(cy - nh / 2), max(1, round(nw)), max(1, round(nh)))
 
 
-def shrink(face: np.ndarray, longer_side: int) -> np.ndarray:
-    """Downscale (area interpolation) so the longer side is `longer_side`; never enlarge."""
-    h, w = face.shape[:2]
-    if max(h, w) <= longer_side:
-        return face
-    f = longer_side / max(h, w)
-    size = (max(1, round(w * f)), max(1, round(h * f)))
-    return cv2.resize(face, size, interpolation=cv2.INTER_AREA)
-
-
-def jpeg(face: np.ndarray, quality: int) -> np.ndarray:
-    ok, data = cv2.imencode(".jpg", face, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    decoded = cv2.imdecode(data, cv2.IMREAD_COLOR) if ok else None
-    return face if decoded is None else decoded
-
-
-def relight(face: np.ndarray, brightness: float, contrast: float, gamma: float) -> np.ndarray:
-    """Contrast about mid-grey, then brightness (added, 0-255 scale), then gamma."""
-    x = face.astype(np.float32)
-    x = (x - 127.5) * contrast + 127.5 + brightness
-    x = 255.0 * (np.clip(x, 0, 255) / 255.0) ** gamma
-    return np.clip(x + 0.5, 0, 255).astype(np.uint8)
-
-
 def augment_face(face: np.ndarray, recipe: ViewRecipe, rng: np.random.Generator) -> np.ndarray:
     """One rough view of a face crop, as small as the recipe draws it."""
+    # Grey and dark are drawn only when asked for, so recipes without them keep their random
+    # stream (and so their views).
+    if recipe.grey and rng.random() < recipe.grey:
+        face = grey(face)
     if rng.random() < recipe.lowres:
         lo, hi = recipe.sizes
         face = shrink(face, round(np.exp(rng.uniform(np.log(lo), np.log(hi)))))
     if rng.random() < recipe.blur:
         sigma = rng.uniform(0.3, 1.0) * max(1.0, max(face.shape[:2]) / 48)
         face = cv2.GaussianBlur(face, (0, 0), sigma)
+    if recipe.dark and rng.random() < recipe.dark:
+        face = underexpose(face, rng.uniform(0.2, 0.6), rng.uniform(1.0, 4.0), rng)
     if rng.random() < recipe.light:
         face = relight(
             face, rng.uniform(-40, 40), rng.uniform(0.7, 1.3), float(np.exp(rng.uniform(-0.3, 0.3)))
