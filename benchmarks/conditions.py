@@ -8,6 +8,8 @@ scenes-dev and the scenes-ilc test photos (faces the model never saw) and choose
     .venv/bin/python benchmarks/conditions.py                     # every condition, both sets
     .venv/bin/python benchmarks/conditions.py grey cctv --sets dev
     .venv/bin/python benchmarks/conditions.py --json /tmp/conditions.json
+    .venv/bin/python benchmarks/conditions.py grey dark --sets ilc-val --classifier-only \
+        --model models/seeds/RUN/model.keras        # a trained run, on validation faces
 """
 
 from __future__ import annotations
@@ -102,7 +104,11 @@ def main() -> None:
         "conditions", nargs="*", help=f"default: all ({', '.join(c.name for c in CONDITIONS)})"
     )
     parser.add_argument(
-        "--sets", nargs="+", choices=("dev", "ilc-test"), default=["dev", "ilc-test"]
+        "--sets", nargs="+", choices=("dev", "ilc-val", "ilc-test"), default=["dev", "ilc-test"]
+    )
+    parser.add_argument("--model", metavar="PATH", help="default: the shipped model")
+    parser.add_argument(
+        "--classifier-only", action="store_true", help="skip the pipeline: faster, crops only"
     )
     parser.add_argument("--json", metavar="FILE", help="also write every report here")
     args = parser.parse_args()
