@@ -13,6 +13,7 @@ from mask_detector.app.reports import (
     calibration_rows,
     calibration_set,
     comparison_rows,
+    condition_rows,
     headline_rows,
     load_reports,
     scene_comparison_rows,
@@ -23,8 +24,10 @@ from mask_detector.app.reports import (
 )
 from mask_detector.app.state import memo, sidebar
 from mask_detector.app.views import figure
+from mask_detector.config import CONDITIONS_NAME
 from mask_detector.errors import MaskDetectorError
 from mask_detector.evaluation.archive import MAX_FILES, MAX_TOTAL_BYTES, evaluate_archive
+from mask_detector.evaluation.conditions import CONDITIONS
 from mask_detector.evaluation.figures import pct
 from mask_detector.pipeline import load_classifier
 
@@ -156,6 +159,26 @@ if reports.scenes:
         figure("detector_recall", reports.scenes, "Faces found by size, scene photos")
 else:
     st.info("Not measured yet (models/scenes.json is missing).")
+
+st.header("Camera conditions")
+if reports.conditions is None:
+    st.info(f"Not measured yet (models/{CONDITIONS_NAME} is missing).")
+elif not reports.conditions_current:
+    st.warning(
+        f"models/{CONDITIONS_NAME} was measured with another model: run "
+        f"`benchmarks/conditions.py --save models/{CONDITIONS_NAME}` again."
+    )
+else:
+    st.write(
+        "The scene photos changed as cameras in use take them, then YuNet (the photos' path) and "
+        "the classifier alone on the annotated faces: "
+        + "; ".join(f"*{c.name}*: {c.description}" for c in CONDITIONS if c.transform)
+        + ". Two labels: with_mask and without_mask faces; no-mask R: without_mask recall; "
+        "95% intervals in parentheses."
+    )
+    for name, rows in condition_rows(reports.conditions).items():
+        st.subheader(name)
+        st.dataframe(rows, hide_index=True)
 
 st.header("Evaluate your own data")
 st.write(

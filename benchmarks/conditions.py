@@ -2,13 +2,13 @@
 dark, compressed, low-resolution or blurred (mask_detector.evaluation.conditions). The figures
 of the README's "Cameras in use: night, distance, compression".
 
-Not a test: it needs ../shared and the shipped model, and takes some minutes. It measures on
-scenes-dev and the scenes-ilc test photos (faces the model never saw) and chooses nothing.
+Not a test: it needs ../shared and a trained model, and takes some minutes. It measures on
+scenes-dev and the scenes-ilc test photos (faces the model never saw) and chooses nothing;
+`--sets ilc-val` measures the validation photos, for rules that choose.
 
-    .venv/bin/python benchmarks/conditions.py                     # every condition, both sets
+    .venv/bin/python benchmarks/conditions.py --save models/conditions.json  # -> the model card
     .venv/bin/python benchmarks/conditions.py grey cctv --sets dev
-    .venv/bin/python benchmarks/conditions.py --json /tmp/conditions.json
-    .venv/bin/python benchmarks/conditions.py grey dark --sets ilc-val --classifier-only \
+    .venv/bin/python benchmarks/conditions.py grey dark --sets ilc-val --classifier-only \\
         --model models/seeds/RUN/model.keras        # a trained run, on validation faces
 """
 
@@ -25,24 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mask_detector import config
 from mask_detector.data.split import Split
-from mask_detector.evaluation.by_size import rate_with_interval, split_at, two_labels_text
-from mask_detector.evaluation.conditions import CONDITIONS, Condition, condition
+from mask_detector.evaluation.audits import file_sha256
+from mask_detector.evaluation.conditions import CONDITIONS, Condition, condition, conditions_table
 from mask_detector.evaluation.crops import evaluate_scene_crops
-from mask_detector.evaluation.figures import pct
-from mask_detector.evaluation.metrics import macro
 from mask_detector.evaluation.scenes import evaluate_scenes
 from mask_detector.pipeline import MaskDetector
-
-COLUMNS = (
-    "condition",
-    "found",
-    "found: labelled right",
-    "< 32 px: two labels",
-    "no-mask R",
-    ">= 32 px: two labels",
-    "no-mask R",
-    "mean recall",
-)
 
 
 def data_sets(names: list[str]) -> dict[str, tuple[Path, list[str] | None]]:
@@ -72,30 +59,12 @@ def measure(
         return pipeline.detect(change(image) if change else image)
 
     images, notes = root / "images", root / "annotations"
+    crops = evaluate_scene_crops(pipeline.classifier, images, notes, only, change)
+    crops.pop("faces")
     return {
         "pipeline": None if classifier_only else evaluate_scenes(images, notes, detect, only=only),
-        "crops": evaluate_scene_crops(pipeline.classifier, images, notes, only, change),
+        "crops": crops,
     }
-
-
-def _no_mask(row: dict[str, Any]) -> str:
-    return rate_with_interval(row["right"]["without_mask"], row["support"]["without_mask"])
-
-
-def cells(cond: Condition, report: dict[str, Any]) -> list[str]:
-    """One table row: what YuNet finds and labels, then the classifier alone by size."""
-    scenes, crops = report["pipeline"], report["crops"]
-    small, large = split_at(crops["by_size"], 32)
-    return [
-        cond.name,
-        f"{scenes['found']} of {scenes['faces']}" if scenes else "-",
-        pct(scenes["label_accuracy"]) if scenes else "-",
-        two_labels_text(small),
-        _no_mask(small),
-        two_labels_text(large),
-        _no_mask(large),
-        pct(macro(crops, "recall")),  # what the ship rule ranks runs by
-    ]
 
 
 def main() -> None:
@@ -110,25 +79,26 @@ def main() -> None:
     parser.add_argument(
         "--classifier-only", action="store_true", help="skip the pipeline: faster, crops only"
     )
-    parser.add_argument("--json", metavar="FILE", help="also write every report here")
+    parser.add_argument("--save", metavar="FILE", help="also write the reports here (JSON)")
     args = parser.parse_args()
     chosen = [condition(n) for n in args.conditions] if args.conditions else list(CONDITIONS)
+    model = Path(args.model) if args.model else config.default_model_path()
     pipeline = MaskDetector.load(
-        args.model, config.PHOTO.detector, min_face=config.PHOTO.min_face, small_faces=True
+        model, config.PHOTO.detector, min_face=config.PHOTO.min_face, small_faces=True
     )
     saved: dict[str, dict[str, Any]] = {}
     warnings.simplefilter("ignore")  # unreadable photos are counted in the reports
     for name, (root, only) in data_sets(args.sets).items():
         print(f"\n{name} (YuNet, the photos' small-face path; the classifier alone on the boxes)")
-        print("| " + " | ".join(COLUMNS) + " |\n|" + "---|" * len(COLUMNS))
+        reports = saved.setdefault(name, {})
         for cond in chosen:
-            report = measure(pipeline, root, only, cond, args.classifier_only)
-            report["crops"].pop("faces")
-            saved.setdefault(name, {})[cond.name] = report
-            print("| " + " | ".join(cells(cond, report)) + " |", flush=True)
+            reports[cond.name] = measure(pipeline, root, only, cond, args.classifier_only)
+            table = conditions_table({cond.name: reports[cond.name]})
+            print("\n".join(table if len(reports) == 1 else table[-1:]), flush=True)
     print("\nconditions: " + "; ".join(f"{c.name}: {c.description}" for c in chosen))
-    if args.json:
-        Path(args.json).write_text(json.dumps(saved, indent=1) + "\n")
+    if args.save:
+        record = {"model": model.name, "model_sha256": file_sha256(model), "sets": saved}
+        Path(args.save).write_text(json.dumps(record, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -125,6 +125,8 @@ SCENES_TEST_NAME = "scenes_test.json"
 SPLIT_NAME = "split.json"
 #: The shipped model's answers on the faces of dataset/audits/ (`audit`), quoted by the card.
 AUDIT_NAME = "audit.json"
+#: The shipped model on photos made grey, dark, compressed... (benchmarks/conditions.py --save).
+CONDITIONS_NAME = "conditions.json"
 #: Under MODELS_DIR: the trained scenarios, among which `ship` chooses.
 RUNS_DIR_NAME = "scenarios"
 #: Under MODELS_DIR: the shipped recipe trained under other seeds (`train --seed`), never

@@ -11,6 +11,7 @@ import threading
 import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
 import cv2
@@ -127,3 +128,18 @@ def from_threads(call: Callable[[T], U], items: Sequence[T], threads: int = 4) -
 
     with ThreadPoolExecutor(threads) as pool:
         return list(pool.map(overlapping, items))
+
+
+def conditions_record(model: Path) -> dict:
+    """A benchmarks/conditions.py record for the model file: one set, one condition, four faces
+    (two under 32 px, both right; two unmasked from 32 px, one right)."""
+    from mask_detector.evaluation.audits import file_sha256
+    from mask_detector.evaluation.metrics import classification_report
+
+    probs = np.array([[0.9, 0.1, 0.0], [0.2, 0.8, 0.0], [0.7, 0.3, 0.0], [0.1, 0.9, 0.0]])
+    crops = classification_report(np.array([0, 1, 1, 1]), probs, [20, 20, 40, 40])
+    return {
+        "model": model.name,
+        "model_sha256": file_sha256(model),
+        "sets": {"scenes-dev": {"grey": {"pipeline": None, "crops": crops}}},
+    }

@@ -13,7 +13,14 @@ import streamlit
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from helpers import FixedClassifier, encode, make_zip, needs_model, small_video
+from helpers import (
+    FixedClassifier,
+    conditions_record,
+    encode,
+    make_zip,
+    needs_model,
+    small_video,
+)
 from mask_detector import config
 from mask_detector.app.reports import (
     SCENE_TEST,
@@ -583,3 +590,25 @@ def test_each_use_starts_from_its_own_defaults_and_keeps_its_own_choices():
     at.sidebar.selectbox[0].set_value("haar").run()
     at.session_state["use"] = "live"
     assert at.run().session_state["settings"].detector_name == "yunet"  # as the camera left it
+
+
+def test_metrics_page_shows_the_camera_conditions_of_the_shipped_model(tmp_path, monkeypatch):
+    from mask_detector.app.reports import condition_rows
+
+    monkeypatch.setattr(config, "MODELS_DIR", fake_models(tmp_path))
+    model = tmp_path / config.TFLITE_MODEL_NAME
+    model.write_bytes(b"a model")
+    record = conditions_record(model)
+    (tmp_path / config.CONDITIONS_NAME).write_text(json.dumps(record))
+    reports = load_reports(tmp_path)
+    assert reports.conditions_current
+    (row,) = condition_rows(record)["scenes-dev"]
+    assert row["condition"] == "grey" and row[">= 32 px: no-mask R"].startswith("50.0% ")
+    at = open_page("app_pages/metrics.py")
+    assert "scenes-dev" in [h.value for h in at.subheader]
+    table = next(d.value for d in at.dataframe if "condition" in d.value.columns)
+    assert table["< 32 px: two labels"].tolist() == [row["< 32 px: two labels"]]
+    model.write_bytes(b"a newer model")  # the record no longer fits the shipped model
+    at = open_page("app_pages/metrics.py")
+    assert any("measured with another model" in w.value for w in at.warning)
+    assert not any("condition" in d.value.columns for d in at.dataframe)

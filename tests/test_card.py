@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+from helpers import conditions_record
 from mask_detector import config
 from mask_detector.evaluation.by_size import bucket_names
 from mask_detector.training.card import write_model_card
@@ -14,7 +15,7 @@ METRICS = config.MODELS_DIR / config.METRICS_NAME
 
 @pytest.mark.skipif(not METRICS.is_file(), reason="no shipped metrics")
 def test_card_is_up_to_date_and_has_the_tables(tmp_path):
-    names = (config.METRICS_NAME, config.SPLIT_NAME, config.AUDIT_NAME)
+    names = (config.METRICS_NAME, config.SPLIT_NAME, config.AUDIT_NAME, config.CONDITIONS_NAME)
     for name in (*names, "scenes.json", "scenes_test.json"):
         if (config.MODELS_DIR / name).is_file():
             shutil.copy(config.MODELS_DIR / name, tmp_path / name)
@@ -72,3 +73,19 @@ def test_card_describes_the_data_from_the_split_manifest(tmp_path):
     assert f"Close-ups: {closeups} face images" in text
     assert f"Scene photos: {photos} real photos" in text
     assert "stratified, seed 7)" in text and "is excluded (1 excluded)." in text
+
+
+@pytest.mark.skipif(not METRICS.is_file(), reason="no shipped metrics")
+def test_card_quotes_the_camera_conditions_measured_for_its_model(tmp_path):
+    shutil.copy(METRICS, tmp_path)
+    shutil.copy(config.MODELS_DIR / config.SPLIT_NAME, tmp_path)
+    model = tmp_path / config.TFLITE_MODEL_NAME
+    model.write_bytes(b"a model")
+    (tmp_path / config.CONDITIONS_NAME).write_text(json.dumps(conditions_record(model)))
+    section = write_model_card(tmp_path).read_text().split("## Camera conditions")[1]
+    assert "### scenes-dev" in section
+    # Under 32 px both faces right; from 32 px one of two unmasked faces right.
+    assert "| grey | - | - | 100.0% (34.2-100.0%) | 100.0% (20.7-100.0%) | 50.0% " in section
+    model.write_bytes(b"another model")
+    section = write_model_card(tmp_path).read_text().split("## Camera conditions")[1]
+    assert "measured for another model" in section and "| grey |" not in section

@@ -15,14 +15,17 @@ from typing import Any
 
 from .. import config
 from ..config import (
+    CONDITIONS_NAME,
     LABELS,
     METRICS_NAME,
     RUNS_DIR_NAME,
     SCENES_NAME,
     SEEDS_DIR_NAME,
+    TFLITE_MODEL_NAME,
     display_name,
 )
 from ..evaluation.by_size import recall_text, two_labels_text, with_totals
+from ..evaluation.conditions import COLUMNS, condition_cells, measured_for
 from ..evaluation.figures import pct
 from ..evaluation.metrics import macro
 from ..training.spread import seeds_of, spread_rows
@@ -51,6 +54,10 @@ class Reports:
     scenes: dict[str, Any] | None = None
     #: The shipped recipe trained under other seeds (`train --seed`).
     seeds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: benchmarks/conditions.py's record (photos made grey, dark...), and whether it was
+    #: measured with the model file now shipped.
+    conditions: dict[str, Any] | None = None
+    conditions_current: bool = False
 
     @property
     def shipped(self) -> str | None:
@@ -67,17 +74,29 @@ def _runs(folder: Path) -> dict[str, dict[str, Any]]:
     return runs
 
 
+def condition_rows(record: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """A table per photo set of the conditions record: a row per condition."""
+    return {
+        name: [dict(zip(COLUMNS, condition_cells(c, r), strict=True)) for c, r in reports.items()]
+        for name, reports in record["sets"].items()
+    }
+
+
 def load_reports(models_dir: Path | None = None) -> Reports:
-    """models/metrics.json, models/{scenarios,seeds}/*/metrics.json and models/scenes.json.
+    """models/metrics.json, models/{scenarios,seeds}/*/metrics.json, models/scenes.json and
+    models/conditions.json.
 
     Read on every page run (a few small files), so a newly shipped model shows without a restart.
     """
     models_dir = models_dir or config.MODELS_DIR
+    conditions = load_json(models_dir / CONDITIONS_NAME)
     return Reports(
         load_json(models_dir / METRICS_NAME),
         _runs(models_dir / RUNS_DIR_NAME),
         load_json(models_dir / SCENES_NAME),
         _runs(models_dir / SEEDS_DIR_NAME),
+        conditions,
+        conditions is not None and measured_for(conditions, models_dir / TFLITE_MODEL_NAME),
     )
 
 

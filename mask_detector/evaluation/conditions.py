@@ -9,16 +9,20 @@ measured again. They are for measuring, never for choosing or training a model.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
 from ..degrade import grey, jpeg, sensor_noise, underexpose
-
-#: A change made to a whole photo (BGR uint8) that keeps its size.
-Transform = Callable[[np.ndarray], np.ndarray]
+from .audits import file_sha256
+from .by_size import rate_with_interval, split_at, two_labels_text
+from .crops import Transform
+from .figures import pct
+from .metrics import macro
 
 
 def _rng() -> np.random.Generator:
@@ -81,3 +85,51 @@ def condition(name: str) -> Condition:
         if known.name == name:
             return known
     raise ValueError(f"unknown condition {name!r}; known: {', '.join(c.name for c in CONDITIONS)}")
+
+
+COLUMNS = (
+    "condition",
+    "found",
+    "found: labelled right",
+    "< 32 px: two labels",
+    "< 32 px: no-mask R",
+    ">= 32 px: two labels",
+    ">= 32 px: no-mask R",
+    "mean recall",
+)
+
+
+def _no_mask(row: Mapping[str, Any]) -> str:
+    return rate_with_interval(row["right"]["without_mask"], row["support"]["without_mask"])
+
+
+def condition_cells(name: str, report: Mapping[str, Any]) -> list[str]:
+    """One row: what the pipeline finds and labels (`pipeline`, an evaluate_scenes report, or
+    None), then the classifier alone on the annotated boxes (`crops`) by size, with the
+    intervals of the goals' figures, and the mean per-class recall (what the ship rule ranks)."""
+    scenes, crops = report["pipeline"], report["crops"]
+    small, large = split_at(crops["by_size"], 32)
+    return [
+        name,
+        f"{scenes['found']} of {scenes['faces']}" if scenes else "-",
+        pct(scenes["label_accuracy"]) if scenes else "-",
+        two_labels_text(small),
+        _no_mask(small),
+        two_labels_text(large),
+        _no_mask(large),
+        pct(macro(crops, "recall")),
+    ]
+
+
+def conditions_table(reports: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """A markdown table, a row per condition (name -> report), in the order given."""
+    return [
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
+        *("| " + " | ".join(condition_cells(n, r)) + " |" for n, r in reports.items()),
+    ]
+
+
+def measured_for(record: Mapping[str, Any], model: Path) -> bool:
+    """Whether a saved record (benchmarks/conditions.py --save) was measured with this model."""
+    return model.is_file() and record.get("model_sha256") == file_sha256(model)

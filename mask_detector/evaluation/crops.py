@@ -7,7 +7,7 @@ faces are often 10-60 px, so this is the honest figure for the classifier "in th
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,11 @@ from ..errors import InvalidImageError
 from ..imageio import read_image
 from ..preprocess import crop_faces
 from .by_size import face_size
-from .conditions import Transform
 from .metrics import classification_report
+
+#: A change made to a whole photo (BGR uint8) before its faces are cut, keeping its size (the
+#: camera conditions of evaluation.conditions).
+Transform = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..config import (
     AUDIT_NAME,
+    CONDITIONS_NAME,
     IMAGE_SIZE,
     LABELS,
     METRICS_NAME,
@@ -22,6 +23,7 @@ from ..config import (
 )
 from ..evaluation.audits import audit_sentence, file_sha256
 from ..evaluation.by_size import recall_text, two_labels_text, with_totals
+from ..evaluation.conditions import CONDITIONS, conditions_table, measured_for
 from ..evaluation.figures import confusion_rates, pct
 from ..evaluation.metrics import recalls_text
 from .runs import runs_in
@@ -245,6 +247,31 @@ def _audits(models_dir: Path) -> list[str]:
     ]
 
 
+def _conditions(models_dir: Path) -> list[str]:
+    """The shipped model on photos made as cameras in use take them, from the benchmark's file;
+    a file measured for another model is not quoted."""
+    path = models_dir / CONDITIONS_NAME
+    if not path.is_file():
+        return []
+    record = json.loads(path.read_text())
+    model = models_dir / TFLITE_MODEL_NAME
+    command = f"`.venv/bin/python benchmarks/conditions.py --save models/{CONDITIONS_NAME}`"
+    lines = ["", "## Camera conditions"]
+    if not measured_for(record, model):
+        return [*lines, f"`{CONDITIONS_NAME}` was measured for another model: run {command}."]
+    lines.append(
+        "The scene photos changed as a camera in use might take them, each photo whole before "
+        "detection and cropping: "
+        + "; ".join(f"{c.name}, {c.description}" for c in CONDITIONS if c.transform)
+        + f". YuNet's small-face path, then the classifier alone on the annotated faces by "
+        f"size (two labels: with_mask and without_mask faces; no-mask R: without_mask recall; "
+        f"95% intervals in parentheses). Measured by {command}."
+    )
+    for name, reports in record["sets"].items():
+        lines += ["", f"### {name}", "", *conditions_table(reports)]
+    return lines
+
+
 def write_model_card(models_dir: Path) -> Path:
     metrics = json.loads((models_dir / METRICS_NAME).read_text())
     test = metrics["test"]
@@ -314,6 +341,7 @@ def write_model_card(models_dir: Path) -> Path:
                 "",
                 *_pipeline_rows(json.loads(path.read_text())),
             ]
+    lines += _conditions(models_dir)
     lines += [
         "",
         "## Scenarios compared (same split)",
