@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,16 @@ def measure(
     }
 
 
+def as_litert(model: Path, tmp: Path) -> Path:
+    """The model as LiteRT, what the pipeline runs: a trained run's model.keras is exported
+    (needs TensorFlow), the shipped .tflite taken as it is."""
+    if model.suffix != ".keras":
+        return model
+    from mask_detector.training.export import export_tflite
+
+    return export_tflite(model, tmp / "model.tflite")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -83,9 +94,13 @@ def main() -> None:
     args = parser.parse_args()
     chosen = [condition(n) for n in args.conditions] if args.conditions else list(CONDITIONS)
     model = Path(args.model) if args.model else config.default_model_path()
-    pipeline = MaskDetector.load(
-        model, config.PHOTO.detector, min_face=config.PHOTO.min_face, small_faces=True
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        pipeline = MaskDetector.load(
+            as_litert(model, Path(tmp)),
+            config.PHOTO.detector,
+            min_face=config.PHOTO.min_face,
+            small_faces=True,
+        )
     saved: dict[str, dict[str, Any]] = {}
     warnings.simplefilter("ignore")  # unreadable photos are counted in the reports
     for name, (root, only) in data_sets(args.sets).items():

@@ -4,7 +4,8 @@ a low-bitrate stream, a camera too far away, a passer-by's motion blur.
 The scene sets are mostly daylight colour photos; these conditions ask how far the figures
 measured on them carry to CCTV. Each keeps the photo's size and geometry, so the annotated
 boxes still fit, and each is deterministic (the noise has a fixed seed), so a figure can be
-measured again. They are for measuring, never for choosing or training a model.
+measured again. They are for measuring, not for training (training.views draws its own rough
+views); a rule that chooses between recipes measures them on validation photos only.
 """
 
 from __future__ import annotations
