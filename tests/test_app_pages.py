@@ -279,7 +279,7 @@ def check_metrics_page(at: AppTest, reports) -> None:
     )
     assert len(at.get("image")) == charts
     if reports.scenes:  # detectors measured on scene photos: one row each
-        detectors = at.dataframe[-1].value
+        detectors = next(d.value for d in at.dataframe if "detector" in d.value.columns)
         assert detectors["detector"].tolist() == list(reports.scenes)
         assert detectors["recall"].tolist() == [pct(r["recall"]) for r in reports.scenes.values()]
         assert detectors["found and labelled right"].tolist() == [
@@ -287,6 +287,11 @@ def check_metrics_page(at: AppTest, reports) -> None:
         ]
     else:
         assert "Not measured yet" in at.info[0].value
+    if reports.conditions_current:  # a table per photo set, a row per condition
+        tables = [d.value for d in at.dataframe if "condition" in d.value.columns]
+        assert [t["condition"].tolist() for t in tables] == [
+            list(conditions) for conditions in reports.conditions["sets"].values()
+        ]
 
 
 def fake_models(root: Path) -> Path:
