@@ -8,6 +8,7 @@ scenes-dev and the scenes-ilc test photos (faces the model never saw) and choose
 
     .venv/bin/python benchmarks/conditions.py --save models/conditions.json  # -> the model card
     .venv/bin/python benchmarks/conditions.py grey cctv --sets dev
+    .venv/bin/python benchmarks/conditions.py --caveats  # photos the app warns about
     .venv/bin/python benchmarks/conditions.py grey dark --sets ilc-val --classifier-only \\
         --model models/seeds/RUN/model.keras        # a trained run, on validation faces
 """
@@ -19,17 +20,21 @@ import json
 import sys
 import tempfile
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mask_detector import config
+from mask_detector.caveats import photo_caveats
 from mask_detector.data.split import Split
+from mask_detector.data.voc import list_photos
 from mask_detector.evaluation.audits import file_sha256
 from mask_detector.evaluation.conditions import CONDITIONS, Condition, condition, conditions_table
 from mask_detector.evaluation.crops import evaluate_scene_crops
 from mask_detector.evaluation.scenes import evaluate_scenes
+from mask_detector.imageio import read_image
 from mask_detector.pipeline import MaskDetector
 
 
@@ -68,6 +73,21 @@ def measure(
     }
 
 
+def caveat_counts(root: Path, only: list[str] | None, conditions: list[Condition]) -> None:
+    """How many photos of the set `caveats.photo_caveats` flags, as they are and under each
+    condition: the thresholds should flag few of the first and most of grey and dark."""
+    photos, _ = list_photos(root / "images", root / "annotations", only)
+    counts = {c.name: Counter[str]() for c in conditions}
+    for photo in photos:
+        image = read_image(photo.image)
+        for cond in conditions:
+            changed = cond.transform(image) if cond.transform else image
+            counts[cond.name].update(photo_caveats(changed))
+    print("| condition | photos | flagged: no colour | flagged: dark |\n|---|---|---|---|")
+    for name, flagged in counts.items():
+        print(f"| {name} | {len(photos)} | {flagged['grey']} | {flagged['dark']} |")
+
+
 def as_litert(model: Path, tmp: Path) -> Path:
     """The model as LiteRT, what the pipeline runs: a trained run's model.keras is exported
     (needs TensorFlow), the shipped .tflite taken as it is."""
@@ -91,8 +111,16 @@ def main() -> None:
         "--classifier-only", action="store_true", help="skip the pipeline: faster, crops only"
     )
     parser.add_argument("--save", metavar="FILE", help="also write the reports here (JSON)")
+    parser.add_argument(
+        "--caveats", action="store_true", help="count the photos the app warns about instead"
+    )
     args = parser.parse_args()
     chosen = [condition(n) for n in args.conditions] if args.conditions else list(CONDITIONS)
+    if args.caveats:
+        for name, (root, only) in data_sets(args.sets).items():
+            print(f"\n{name}")
+            caveat_counts(root, only, chosen)
+        return
     model = Path(args.model) if args.model else config.default_model_path()
     with tempfile.TemporaryDirectory() as tmp:
         pipeline = MaskDetector.load(

@@ -515,6 +515,25 @@ def test_people_downloads_carry_every_label():
     assert json.loads(summary_json(summary))["people_per_label"]["mask_worn_incorrectly"] == 1
 
 
+def test_upload_of_a_grey_or_dark_photo_says_the_labels_are_less_sure(astronaut_bgr):
+    from mask_detector.caveats import CAVEATS
+    from mask_detector.evaluation.conditions import dark, grey
+
+    pipeline = MaskDetector(make_detector("haar"), FixedClassifier())  # type: ignore[arg-type]
+    night = process_upload(pipeline, "night.png", encode(grey(astronaut_bgr)))
+    assert night.caveats == ["grey"] and night.ok
+    assert json.loads(results_json([night]))[0]["caveats"] == ["grey"]
+    assert process_upload(pipeline, "day.png", encode(astronaut_bgr)).caveats == []
+    at = open_page("app_pages/upload.py")
+    files = [
+        ("day.png", encode(astronaut_bgr), "image/png"),
+        ("dim.png", encode(dark(astronaut_bgr)), "image/png"),
+    ]
+    at.file_uploader(key="upload_files").set_value(files).run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == [CAVEATS["dark"]]
+
+
 def test_upload_downloads_carry_every_label(astronaut_bgr):
     class ThirdLabel(FixedClassifier):
         def classify(self, faces):

@@ -16,6 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ..caveats import photo_caveats
 from ..config import display_name
 from ..detection import Detection, count_labels
 from ..errors import MaskDetectorError
@@ -36,6 +37,8 @@ class ImageResult:
     faces: list[Detection] = field(default_factory=list)
     annotated: np.ndarray | None = None  # BGR
     error: str | None = None
+    #: What makes this photo's labels less sure (keys of caveats.CAVEATS: grey, dark).
+    caveats: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -82,6 +85,7 @@ class ImageResult:
             "size": list(self.size) if self.size else None,
             "counts": self.counts() if self.ok else None,
             "faces": [f.to_dict() for f in self.faces],
+            "caveats": self.caveats,
         }
 
 
@@ -90,7 +94,7 @@ def process_image(
 ) -> ImageResult:
     """Detect and draw on an already decoded BGR image (faces blurred with `blur=True`)."""
     annotated, faces = pipeline.process(image, blur=blur)
-    return ImageResult(name, faces, annotated)
+    return ImageResult(name, faces, annotated, caveats=photo_caveats(image))
 
 
 def process_upload(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from ..caveats import CAVEATS
 from ..config import LABELS, RESULT_LABELS, display_name
 from ..draw import COLOUR_NAMES
 from ..evaluation.figures import (
@@ -107,6 +108,8 @@ def image_result(result: ImageResult, key: str) -> None:
     assert rgb is not None  # an ok result always holds its annotated image
     height, width = rgb.shape[:2]
     st.image(rgb, caption=f"{result.name} ({width}x{height})")
+    for caveat in result.caveats:
+        st.warning(CAVEATS[caveat])
     face_counts(result.counts())
     if result.faces:
         st.dataframe(result.rows(), hide_index=True, width="stretch")
