@@ -9,6 +9,7 @@ import streamlit as st
 from mask_detector.app.people import people_csv, people_line, people_rows, summary_json
 from mask_detector.app.state import memo, pipeline_or_stop, sidebar
 from mask_detector.app.views import csv_json_downloads, labels_legend
+from mask_detector.caveats import CAVEATS
 from mask_detector.config import RESULT_LABELS, count_phrase
 from mask_detector.errors import MaskDetectorError
 from mask_detector.video import MAX_FRAMES, MAX_SECONDS, MAX_SIDE, VideoResult, process_video
@@ -77,6 +78,8 @@ if result.truncated:
     )
 if result.damaged:
     st.warning("The file is damaged: decoding stopped early, the frames before that are shown.")
+for caveat in result.caveats:
+    st.warning(CAVEATS[caveat])
 st.video(video, format="video/mp4")
 st.caption(
     f"{result.frames} frames at {result.fps:.1f} fps, {result.width}x{result.height}, "

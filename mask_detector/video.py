@@ -14,6 +14,7 @@ calls, and what a worker process (a batch job) can call per file.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -24,6 +25,7 @@ import av
 import cv2
 import numpy as np
 
+from .caveats import CAVEATS, photo_caveats
 from .config import MIN_JUDGED_FACE, PHOTO, RESULT_LABELS, count_phrase
 from .detection import TrackedFace, count_labels
 from .draw import annotate
@@ -71,6 +73,9 @@ class VideoResult:
     truncated: bool = False
     #: True when decoding stopped early on damaged data after at least one good frame.
     damaged: bool = False
+    #: What makes its labels less sure (keys of caveats.CAVEATS), checked once a second: a
+    #: caveat of at least half the checked frames (a night camera's grey, a dark scene).
+    caveats: list[str] = field(default_factory=list)
 
     def times(self) -> list[float]:
         """Time of each frame in seconds."""
@@ -98,6 +103,7 @@ class VideoResult:
             "height": self.height,
             "truncated": self.truncated,
             "damaged": self.damaged,
+            "caveats": self.caveats,
             "people": len(self.people),
             "people_per_label": self.people_per_label(),
             "tracks": [p.to_dict(self.fps) for p in self.people],
@@ -224,6 +230,9 @@ class _Job:
     progress: Progress | None
     on_frame: FrameCallback | None
     damaged: bool = False
+    #: Frames checked for caveats, and how many had each.
+    checked: int = 0
+    flagged: Counter[str] = field(default_factory=Counter)
 
     def run(
         self,
@@ -257,6 +266,7 @@ class _Job:
             if out:
                 out.close()
         result.people = self.tracker.people()
+        result.caveats = [k for k in CAVEATS if 2 * self.flagged[k] >= self.checked > 0]
         return result
 
     def _decoded(self, frames: Iterator[av.VideoFrame], name: str) -> Iterator[np.ndarray]:
@@ -283,6 +293,9 @@ class _Job:
     def _frame(self, bgr: np.ndarray, result: VideoResult, out: _Writer | None) -> None:
         """Track on the frame as decoded; draw and report at the output size."""
         faces = self.tracker.track(bgr)
+        if result.frames % max(1, round(result.fps)) == 0:
+            self.checked += 1
+            self.flagged.update(photo_caveats(bgr))
         output_size = (result.width, result.height)
         if (bgr.shape[1], bgr.shape[0]) != output_size:
             faces = _rescaled(faces, (bgr.shape[1], bgr.shape[0]), output_size)

@@ -30,8 +30,10 @@ from mask_detector.app.reports import (
     shipped_reports,
 )
 from mask_detector.app.results import GENERIC_ERROR, process_upload, results_csv, results_json
+from mask_detector.caveats import CAVEATS
 from mask_detector.config import display_name
 from mask_detector.detectors import make_detector
+from mask_detector.evaluation.conditions import dark, grey
 from mask_detector.evaluation.figures import pct
 from mask_detector.evaluation.intervals import interval_text
 from mask_detector.evaluation.metrics import macro
@@ -490,6 +492,10 @@ def test_video_page(astronaut_bgr, tmp_path, monkeypatch):
     assert list(people.value["label"]) == ["No mask"]
     downloads = {b.proto.label for b in at.get("download_button")}
     assert {"People (CSV)", "People (JSON)", "Download annotated video (mp4)"} <= downloads
+    assert not at.warning  # a colour video, well lit
+    night = small_video(grey(astronaut_bgr[:256, 128:384]), frames=4)
+    at.file_uploader(key="video_file").set_value(("night.mp4", night, "video/mp4")).run()
+    assert [w.value for w in at.warning] == [CAVEATS["grey"]]
     at.file_uploader(key="video_file").set_value(("notes.mp4", b"text", "video/mp4")).run()
     assert not at.exception
     assert at.error[0].value.startswith("notes.mp4: not a video file")
@@ -516,9 +522,6 @@ def test_people_downloads_carry_every_label():
 
 
 def test_upload_of_a_grey_or_dark_photo_says_the_labels_are_less_sure(astronaut_bgr):
-    from mask_detector.caveats import CAVEATS
-    from mask_detector.evaluation.conditions import dark, grey
-
     pipeline = MaskDetector(make_detector("haar"), FixedClassifier())  # type: ignore[arg-type]
     night = process_upload(pipeline, "night.png", encode(grey(astronaut_bgr)))
     assert night.caveats == ["grey"] and night.ok

@@ -12,8 +12,11 @@ import pytest
 from benchmarks.people_clip import write_clip as write_video
 from helpers import crowd_of_small_faces, needs_model, needs_yunet
 from mask_detector import config, draw, video
+from mask_detector.batch.output import video_lines
+from mask_detector.caveats import CAVEATS
 from mask_detector.detection import TrackedFace
 from mask_detector.errors import MaskDetectorError
+from mask_detector.evaluation.conditions import dark, grey
 from mask_detector.video import InvalidVideoError, output_codec, process_video
 
 
@@ -70,11 +73,23 @@ def test_output_frames_fps_counts_and_people(clip, tmp_path):
     assert list(chart)[1:] == [config.count_phrase(k) for k in config.RESULT_LABELS]
     summary = result.summary()
     assert (summary["frames"], summary["fps"], summary["people"]) == (8, 10.0, 1)
+    assert summary["caveats"] == []  # a colour video, well lit
     assert summary["people_per_label"] == {k: int(k == "with_mask") for k in config.RESULT_LABELS}
     assert summary["tracks"] == [
         {"id": 1, "label": "with_mask", "confidence": 0.9, "frames": 8, "first_s": 0.0,
          "last_s": 0.7}
     ]  # fmt: skip
+
+
+def test_a_grey_or_dark_video_says_its_labels_are_less_sure(tmp_path, astronaut_bgr):
+    # Checked once a second (frames 0, 5, 10 at 5 fps): two of three grey, one of three dark.
+    frames = [grey(astronaut_bgr)] * 10 + [dark(astronaut_bgr)] * 3
+    path = write_video(tmp_path / "night.mp4", frames, fps=5)
+    result = process_video(path, None, OneFace())
+    assert result.caveats == ["grey"] and result.summary()["caveats"] == ["grey"]
+    lines = video_lines({"file": "night.mp4", **result.summary()})
+    assert lines[1] == f"  caveat: {CAVEATS['grey']}"
+    assert lines[2].startswith("  person 1:")
 
 
 def test_a_third_label_is_counted_and_drawn_amber(clip, tmp_path):

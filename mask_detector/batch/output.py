@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
+from ..caveats import CAVEATS
 from ..config import RESULT_LABELS, count_phrase
 from ..errors import MaskDetectorError
 from .work import Record
@@ -139,12 +140,14 @@ def photo_lines(record: Record) -> list[str]:
 
 
 def video_lines(record: Record) -> list[str]:
-    """`video`'s text: frames and people per label, then one line per person."""
+    """`video`'s text: frames and people per label, a line per caveat (a grey or dark video),
+    then one line per person."""
     per_label = ", ".join(f"{n} {count_phrase(k)}" for k, n in record["people_per_label"].items())
     cut = " (only the start: --max-seconds)" if record.get("truncated") else ""
     return [
         f"{record['file']}: {record['frames']} frames at {record['fps']:g} fps{cut}; "
         f"{record['people']} people ({per_label})",
+        *(f"  caveat: {CAVEATS[k]}" for k in record.get("caveats", [])),
         *(
             f"  person {t['id']}: {t['label']}{_confidence(t['confidence'])}, "
             f"{t['first_s']:.2f}-{t['last_s']:.2f} s, {t['frames']} frames"
@@ -186,6 +189,7 @@ def video_schema() -> Any:
             ("height", pa.int64()),
             ("truncated", pa.bool_()),
             ("damaged", pa.bool_()),
+            ("caveats", pa.list_(pa.string())),
             ("people", pa.int64()),
             ("people_per_label", pa.struct([(label, pa.int64()) for label in RESULT_LABELS])),
             ("tracks", pa.list_(track)),
