@@ -18,6 +18,7 @@ from mask_detector.app.live import LiveProcessor
 from mask_detector.app.state import pipeline_or_stop, sidebar
 from mask_detector.app.stats import LiveStats
 from mask_detector.app.views import labels_legend
+from mask_detector.caveats import CAVEATS
 
 STATS_KEY = "live_stats"
 
@@ -44,6 +45,8 @@ def live_status(stats: LiveStats) -> None:
             st.markdown(f":green-background[:material/check_circle: {snap.alert_text()}]")
         st.text(snap.people_text())
         st.caption(snap.details())
+        for caveat in snap.caveats:
+            st.warning(CAVEATS[caveat])
     elif snap.frames:
         st.text(f"Stopped · {snap.frames} frames processed")
         st.text(snap.seen_text())

@@ -18,9 +18,11 @@ import pytest
 from helpers import MODEL, needs_model
 from mask_detector import config, draw
 from mask_detector.app import ice
-from mask_detector.app.live import LiveProcessor
+from mask_detector.app.live import CAVEAT_EVERY, LiveProcessor
 from mask_detector.app.stats import LiveSnapshot, LiveStats
+from mask_detector.caveats import CAVEATS
 from mask_detector.detection import Detection, count_labels
+from mask_detector.evaluation.conditions import dark
 
 PAGE = str(config.REPO_ROOT / "app_pages" / "live.py")
 
@@ -198,6 +200,21 @@ def test_recv_tracks_draws_and_counts(astronaut_bgr) -> None:
     assert snap.text().endswith("1 with mask · 1 without mask · 1 mask worn wrong")
 
 
+def test_a_dark_or_grey_camera_is_flagged_once_a_second(astronaut_bgr) -> None:
+    proc = LiveProcessor(FakePipeline([MASK]))
+    dim = av.VideoFrame.from_ndarray(dark(astronaut_bgr), format="bgr24")
+    lit = av.VideoFrame.from_ndarray(astronaut_bgr, format="bgr24")
+    proc.recv(dim)
+    assert proc.stats.snapshot().caveats == ["dark"]
+    for _ in range(CAVEAT_EVERY - 1):  # the light is not checked again before a second
+        proc.recv(lit)
+    assert proc.stats.snapshot().caveats == ["dark"]
+    proc.recv(lit)
+    assert proc.stats.snapshot().caveats == []
+    proc.stats.reset()
+    assert proc.stats.snapshot().caveats == []
+
+
 def test_blur_can_be_switched_on_while_streaming(astronaut_bgr, astronaut_face_box) -> None:
     face = Detection(astronaut_face_box, "without_mask", 0.9)
     proc = LiveProcessor(FakePipeline([face]))
@@ -370,6 +387,10 @@ def test_live_page_shows_the_live_figures(page_env, fake_pipeline) -> None:
     stats.update([MASK], counts(with_mask=1, without_mask=2))
     at.run()
     assert "No one without a mask in view" in at.markdown[-1].value
+    assert not at.warning
+    stats.set_caveats(["grey"])
+    at.run()
+    assert [w.value for w in at.warning] == [CAVEATS["grey"]]
 
 
 def test_live_page_reports_bad_ice_setting(page_env, fake_pipeline, monkeypatch) -> None:

@@ -15,6 +15,7 @@ import logging
 import av
 import numpy as np
 
+from ..caveats import photo_caveats
 from ..tracking import FaceTracker, TrackablePipeline, TrackingSettings
 from .stats import LiveStats
 
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 
 #: Frame rate the tracker assumes for a camera (it counts its bridge and memory in frames).
 CAMERA_FPS = 15.0
+#: Processed frames between two checks of the camera's caveats (grey, dark).
+CAVEAT_EVERY = round(CAMERA_FPS)
 #: The face detector, the largest cost of a frame, runs on every other camera frame; tracks are
 #: drawn where their motion predicts them in between (benchmarks/live_stream.py measures it).
 LIVE_TRACKING = TrackingSettings(detect_every=2)
@@ -41,6 +44,7 @@ class LiveProcessor:
         self.stats = stats if stats is not None else LiveStats()
         self.blur = blur
         self._error_logged = False
+        self._frames = 0
 
     @property
     def pipeline(self) -> TrackablePipeline:
@@ -61,6 +65,9 @@ class LiveProcessor:
             self.stats.add_error()
             return bgr
         self.stats.update(faces, self.tracker.people_per_label())
+        if self._frames % CAVEAT_EVERY == 0:  # the light changes slowly: once a second
+            self.stats.set_caveats(photo_caveats(bgr))
+        self._frames += 1
         return annotated
 
     def recv(self, frame: av.VideoFrame) -> av.VideoFrame:

@@ -51,6 +51,8 @@ class LiveSnapshot:
     in_view: dict[str, int] = field(default_factory=_no_one)
     #: People seen since START (tracks shown at least once), by label.
     people: dict[str, int] = field(default_factory=_no_one)
+    #: What makes the labels less sure now (keys of caveats.CAVEATS), checked once a second.
+    caveats: list[str] = field(default_factory=list)
 
     @property
     def active(self) -> bool:
@@ -119,6 +121,7 @@ class LiveStats:
             self._started = self._clock()
             self._first: float | None = None
             self._last: float | None = None
+            self._caveats: list[str] = []
 
     def _prune(self, now: float) -> None:
         while self._times and self._times[0] < now - self.window_s:
@@ -146,6 +149,11 @@ class LiveStats:
                 self._first = now
             self._last = now
 
+    def set_caveats(self, caveats: Sequence[str]) -> None:
+        """The caveats of the latest frame checked (a dark room, a grey night camera)."""
+        with self._lock:
+            self._caveats = list(caveats)
+
     def add_dropped(self, n: int) -> None:
         with self._lock:
             self._dropped += n
@@ -171,4 +179,5 @@ class LiveStats:
                 first_frame_s=None if self._first is None else self._first - self._started,
                 in_view=dict(self._in_view),
                 people=dict(self._people),
+                caveats=list(self._caveats),
             )
