@@ -361,6 +361,9 @@ def write_model_card(models_dir: Path) -> Path:
         *_audits(models_dir),
         "- Haar finds few masked faces: the mask hides the features it looks for. Use YuNet "
         "where its model file is available.",
+        "- Trained and measured mostly on daylight colour photos: in grey (night camera), dark "
+        'and heavily compressed photos fewer faces are labelled right (README, "Cameras in '
+        'use"); the app warns under grey and dark photos, videos and camera pictures.',
         "- Not evaluated for fairness across age, skin tone or mask type; do not use it to make "
         "decisions about people.",
     ]
