@@ -36,6 +36,9 @@ class Scenario:
     #: Night views: this share of augmented views made monochrome (infrared night cameras
     #: record no colour), and this share under-exposed with sensor noise, each drawn on its own.
     night_views: float = 0.0
+    #: The lowest JPEG quality of the compressed rough views (up to 90): streams at a low
+    #: bitrate smear a bare face until it looks masked.
+    jpeg_min_quality: int = 30
     #: "light" (Keras flip, rotation, zoom on augmented views) or "none".
     augment: str = "light"
     #: Views cached per training face (the plain crop and views - 1 augmented ones); each epoch
@@ -78,6 +81,7 @@ class Scenario:
             light=rough,
             grey=self.night_views,
             dark=self.night_views,
+            jpeg_quality=(self.jpeg_min_quality, 90),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -143,4 +147,6 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         raise MaskDetectorError(f"{path}: label_smoothing must be in [0, 1)")
     if not 0.0 <= scenario.night_views <= 1.0:
         raise MaskDetectorError(f"{path}: night_views must be in [0, 1]")
+    if not 1 <= scenario.jpeg_min_quality <= 90:
+        raise MaskDetectorError(f"{path}: jpeg_min_quality must be 1 to 90")
     return scenario

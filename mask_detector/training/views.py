@@ -45,8 +45,8 @@ class ViewRecipe:
     #: Share of views shrunk to a longer side drawn log-uniformly from `sizes` (pixels).
     lowres: float = 0.0
     sizes: tuple[int, int] = (12, 64)
-    #: Share of views JPEG-compressed (quality 30-90), blurred, or relit (brightness, contrast,
-    #: gamma); each drawn on its own.
+    #: Share of views JPEG-compressed (quality drawn from `jpeg_quality`, both ends included),
+    #: blurred, or relit (brightness, contrast, gamma); each drawn on its own.
     jpeg: float = 0.0
     blur: float = 0.0
     light: float = 0.0
@@ -54,6 +54,7 @@ class ViewRecipe:
     #: under-exposed (20-60% of the light) with the sensor noise that then shows.
     grey: float = 0.0
     dark: float = 0.0
+    jpeg_quality: tuple[int, int] = (30, 90)
 
     def key(self) -> str:
         """What the feature cache needs to tell recipes apart."""
@@ -93,7 +94,8 @@ def augment_face(face: np.ndarray, recipe: ViewRecipe, rng: np.random.Generator)
             face, rng.uniform(-40, 40), rng.uniform(0.7, 1.3), float(np.exp(rng.uniform(-0.3, 0.3)))
         )
     if rng.random() < recipe.jpeg:
-        face = jpeg(face, int(rng.integers(30, 91)))
+        lo, hi = recipe.jpeg_quality
+        face = jpeg(face, int(rng.integers(lo, hi + 1)))
     return np.ascontiguousarray(face)
 
 
