@@ -46,6 +46,7 @@ ASPECTS = {
     "weight averaging": ("average_from",),
     "label smoothing": ("label_smoothing",),
     "night views": ("night_views",),
+    "JPEG quality": ("jpeg_min_quality",),
 }
 
 
@@ -227,6 +228,21 @@ def test_night_views_are_grey_or_dark_and_leave_other_recipes_alone(astronaut_bg
     scenario = Scenario("n", "", night_views=0.25)
     assert (scenario.recipe().grey, scenario.recipe().dark) == (0.25, 0.25)
     assert Scenario("d", "").recipe() == replace(scenario.recipe(), grey=0.0, dark=0.0)
+
+
+def test_the_lowest_jpeg_quality_is_the_recipes(astronaut_bgr, tmp_path):
+    def loss(quality: int) -> float:
+        recipe = ViewRecipe(jpeg=1.0, jpeg_quality=(quality, quality))
+        view = augment_face(astronaut_bgr, recipe, np.random.default_rng(0))
+        return float(np.abs(view.astype(int) - astronaut_bgr).mean())
+
+    assert loss(10) > 1.5 * loss(30) > 1.5 * loss(90)
+    assert Scenario("q", "", jpeg_min_quality=10).recipe().jpeg_quality == (10, 90)
+    assert Scenario("d", "").recipe().jpeg_quality == (30, 90)  # what every recipe had before
+    path = tmp_path / "q.json"
+    path.write_text(json.dumps({**load_scenario("scenes_lowres").to_dict(), "jpeg_min_quality": 0}))
+    with pytest.raises(MaskDetectorError, match="jpeg_min_quality"):
+        load_scenario(path)
 
 
 def test_night_views_must_be_a_share(tmp_path):
