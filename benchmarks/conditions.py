@@ -98,6 +98,25 @@ def as_litert(model: Path, tmp: Path) -> Path:
     return export_tflite(model, tmp / "model.tflite")
 
 
+def run_all(
+    pipeline: MaskDetector,
+    sets: dict[str, tuple[Path, list[str] | None]],
+    chosen: list[Condition],
+    classifier_only: bool,
+) -> dict[str, dict[str, Any]]:
+    """Every set under every chosen condition, each table row printed as it is measured."""
+    saved: dict[str, dict[str, Any]] = {}
+    warnings.simplefilter("ignore")  # unreadable photos are counted in the reports
+    for name, (root, only) in sets.items():
+        print(f"\n{name} (YuNet, the photos' small-face path; the classifier alone on the boxes)")
+        reports = saved.setdefault(name, {})
+        for cond in chosen:
+            reports[cond.name] = measure(pipeline, root, only, cond, classifier_only)
+            table = conditions_table({cond.name: reports[cond.name]})
+            print("\n".join(table if len(reports) == 1 else table[-1:]), flush=True)
+    return saved
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -122,22 +141,14 @@ def main() -> None:
             caveat_counts(root, only, chosen)
         return
     model = Path(args.model) if args.model else config.default_model_path()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:  # an exported run lives here while it is used
         pipeline = MaskDetector.load(
             as_litert(model, Path(tmp)),
             config.PHOTO.detector,
             min_face=config.PHOTO.min_face,
             small_faces=True,
         )
-    saved: dict[str, dict[str, Any]] = {}
-    warnings.simplefilter("ignore")  # unreadable photos are counted in the reports
-    for name, (root, only) in data_sets(args.sets).items():
-        print(f"\n{name} (YuNet, the photos' small-face path; the classifier alone on the boxes)")
-        reports = saved.setdefault(name, {})
-        for cond in chosen:
-            reports[cond.name] = measure(pipeline, root, only, cond, args.classifier_only)
-            table = conditions_table({cond.name: reports[cond.name]})
-            print("\n".join(table if len(reports) == 1 else table[-1:]), flush=True)
+        saved = run_all(pipeline, data_sets(args.sets), chosen, args.classifier_only)
     print("\nconditions: " + "; ".join(f"{c.name}: {c.description}" for c in chosen))
     if args.save:
         record = {"model": model.name, "model_sha256": file_sha256(model), "sets": saved}
