@@ -1,21 +1,25 @@
-"""Flip averaging: each face classified as it is and mirrored, the two probabilities averaged.
+"""Several answers per face, averaged: the face and its mirror image (flip), or several trained
+runs of one recipe (an ensemble), against the one model as it is.
 
-A face and its mirror image are the same face, and the training views already mirror faces at
-random; averaging the two answers takes out part of the noise of a single look, at twice the
-classifier's cost per face. This script measures both ways with one model on the same crops:
-validation (close-ups and scenes-ilc val faces, the figures a rule may choose on) and test
-(close-up test, scenes-ilc test, scenes-dev: reported, never chosen on), and the cost per face.
+Averaging takes out part of the noise of a single answer, at a multiple of the classifier's cost
+per face. This script measures each way on the same crops: validation (close-ups and scenes-ilc
+val faces, the figures a rule may choose on) and test (close-up test, scenes-ilc test,
+scenes-dev: reported, never chosen on), and the cost per face.
 
-Not a test: it needs ../shared and takes a few minutes.
+Not a test: it needs ../shared and takes a few minutes (an ensemble's .keras runs are exported
+to LiteRT first, which needs TensorFlow).
 
-    .venv/bin/python benchmarks/flip_average.py --sets val          # decides
-    .venv/bin/python benchmarks/flip_average.py --sets test dev     # reports
+    .venv/bin/python benchmarks/averaging.py --sets val              # decides
+    .venv/bin/python benchmarks/averaging.py --sets test dev         # reports
+    .venv/bin/python benchmarks/averaging.py --no-flip --ensemble \
+        models/seeds/scenes_lowres_ls_seed{42,2}/model.keras        # with the shipped model
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.conditions import as_litert
 from mask_detector import config
 from mask_detector.classifier import MaskClassifier
 from mask_detector.data.dataset import LoadReport, iter_images
@@ -78,6 +83,13 @@ def flip_averaged(classifier: MaskClassifier) -> Classify:
     return classify
 
 
+def averaged(classifiers: list[MaskClassifier]) -> Classify:
+    def classify(faces: Sequence[np.ndarray]) -> np.ndarray:
+        return np.mean([c.classify(faces) for c in classifiers], axis=0)
+
+    return classify
+
+
 def row(name: str, labels: list[int], sizes: list[int], probs: np.ndarray) -> dict[str, Any]:
     report = classification_report(np.array(labels), probs, sizes)
     small, large = split_at(report["by_size"], 32)
@@ -108,14 +120,8 @@ def cost_per_face(classify: Classify, crops: list[np.ndarray], repeats: int = 20
     return 1000 * (time.perf_counter() - start) / (repeats * len(batch))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sets", nargs="+", choices=("val", "test", "dev"), default=["val"])
-    parser.add_argument("--model", metavar="PATH", help="a .tflite model (default: shipped)")
-    args = parser.parse_args()
-    classifier = MaskClassifier(args.model)
-    ways: dict[str, Classify] = {"as is": classifier.classify, "flip": flip_averaged(classifier)}
-    sets = data_sets(args.sets)
+def measure(ways: dict[str, Classify], sets: dict[str, Faces]) -> None:
+    """Print each set's figures each way (and the validation faces pooled), then the costs."""
     rows = []
     for way, classify in ways.items():
         val: list[tuple[list[int], list[int], np.ndarray]] = []
@@ -136,6 +142,32 @@ def main() -> None:
     crops = next(iter(sets.values()))[0]
     for way, classify in ways.items():
         print(f"cost per face ({way}, batches of 8): {cost_per_face(classify, crops):.2f} ms")
+
+
+def exported(model: Path, tmp: Path) -> Path:
+    """as_litert into a folder of its own (every run's model file is named model.keras)."""
+    folder = Path(tempfile.mkdtemp(dir=tmp))
+    return as_litert(model, folder)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sets", nargs="+", choices=("val", "test", "dev"), default=["val"])
+    parser.add_argument("--model", metavar="PATH", help="a .tflite model (default: shipped)")
+    parser.add_argument("--no-flip", action="store_true", help="leave out flip averaging")
+    parser.add_argument(
+        "--ensemble", nargs="+", metavar="PATH", default=[], help="runs averaged with --model"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:  # exported runs live here while they are used
+        classifier = MaskClassifier(args.model)
+        ways: dict[str, Classify] = {"as is": classifier.classify}
+        if not args.no_flip:
+            ways["flip"] = flip_averaged(classifier)
+        if args.ensemble:
+            runs = [MaskClassifier(exported(Path(p), Path(tmp))) for p in args.ensemble]
+            ways[f"ensemble of {1 + len(runs)}"] = averaged([classifier, *runs])
+        measure(ways, data_sets(args.sets))
 
 
 if __name__ == "__main__":
