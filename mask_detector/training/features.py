@@ -154,24 +154,36 @@ def concatenate(sets: Sequence[FeatureSet]) -> FeatureSet:
 
 
 class ViewSampler(keras.utils.PyDataset):
-    """Batches of one randomly chosen view per face, reshuffled every epoch."""
+    """Batches of one randomly chosen view per face, reshuffled every epoch.
 
-    def __init__(self, data: FeatureSet, batch_size: int, seed: int) -> None:
+    `repeats` (one count per face, default 1) shows a face that many times per epoch, each
+    time its next cached view: a way to weigh one source of faces more without new views.
+    """
+
+    def __init__(
+        self, data: FeatureSet, batch_size: int, seed: int, repeats: np.ndarray | None = None
+    ) -> None:
         super().__init__()
         self.data = data
         self.batch_size = batch_size
         self.rng = np.random.default_rng(seed)
+        counts = np.ones(len(data.labels), int) if repeats is None else np.asarray(repeats, int)
+        self.faces = np.repeat(np.arange(len(counts)), counts)
+        self.copies = np.concatenate([np.arange(c) for c in counts]) if len(counts) else counts
         self.on_epoch_end()
 
     def on_epoch_end(self) -> None:
-        n = len(self.data.labels)
-        self.order = self.rng.permutation(n)
-        self.view = self.rng.integers(0, self.data.features.shape[0], n)
+        # With every count 1 the draws are those of a sampler without repeats (same stream).
+        shuffled = self.rng.permutation(len(self.faces))
+        self.order, self.copy = self.faces[shuffled], self.copies[shuffled]
+        self.view = self.rng.integers(0, self.data.features.shape[0], len(self.data.labels))
 
     def __len__(self) -> int:
-        return -(-len(self.data.labels) // self.batch_size)
+        return -(-len(self.faces) // self.batch_size)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        x = self.data.features[self.view[rows], rows].astype(np.float32)
+        batch = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        rows = self.order[batch]
+        views = (self.view[rows] + self.copy[batch]) % self.data.features.shape[0]
+        x = self.data.features[views, rows].astype(np.float32)
         return x, self.data.labels[rows]

@@ -41,6 +41,9 @@ class Scenario:
     jpeg_min_quality: int = 30
     #: "light" (Keras flip, rotation, zoom on augmented views) or "none".
     augment: str = "light"
+    #: Times each training close-up is shown per epoch, a different cached view each time:
+    #: the close-ups weigh more against the scene faces without new views.
+    closeup_repeats: int = 1
     #: Views cached per training face (the plain crop and views - 1 augmented ones); each epoch
     #: sees one view of every face.
     views: int = 3
@@ -149,4 +152,6 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         raise MaskDetectorError(f"{path}: night_views must be in [0, 1]")
     if not 1 <= scenario.jpeg_min_quality <= 90:
         raise MaskDetectorError(f"{path}: jpeg_min_quality must be 1 to 90")
+    if scenario.closeup_repeats < 1:
+        raise MaskDetectorError(f"{path}: closeup_repeats must be 1 or more")
     return scenario

@@ -136,7 +136,8 @@ def _fit(
         val_x = _predict(parts.embed, val.features[0])
         model = parts.head
         log(f"  head inputs: {vectors.shape[:2]} ({time.time() - started:.0f} s)")
-    sampler = ViewSampler(train_x, scenario.batch_size, scenario.seed)
+    repeats = [scenario.closeup_repeats if i.source == "closeup" else 1 for i in train.items]
+    sampler = ViewSampler(train_x, scenario.batch_size, scenario.seed, np.array(repeats))
     # Cosine decay: the last epochs take small steps, so the weights early stopping keeps are
     # not one noisy step away from a better or worse neighbour.
     schedule = keras.optimizers.schedules.CosineDecay(lr, len(sampler) * max(epochs, 1), 0.05)
