@@ -10,6 +10,7 @@ import pytest
 from helpers import needs_shared, needs_yunet
 from mask_detector import config
 from mask_detector.classifier import MaskClassifier
+from mask_detector.data.dataset import LoadReport
 from mask_detector.data.split import Split
 from mask_detector.degrade import relight, shrink
 from mask_detector.errors import MaskDetectorError
@@ -20,6 +21,7 @@ from mask_detector.evaluation.calibration import (
     scale_probs,
 )
 from mask_detector.preprocess import crop_faces, preprocess_faces
+from mask_detector.training.features import FeatureSet, ViewSampler
 from mask_detector.training.runs import read_metrics, runs_in
 from mask_detector.training.scenario import Scenario, load_scenario, scenario_names, tried_names
 from mask_detector.training.ship import best_run
@@ -146,6 +148,42 @@ def test_class_weights_balance_the_loss():
     gentle = class_weights(np.array([0, 0, 0, 0, 1]), "sqrt")
     assert gentle is not None and gentle[1] == pytest.approx(2 * gentle[0])  # sqrt(4)
     assert 4 * gentle[0] + gentle[1] == pytest.approx(5)
+
+
+def _feature_set(views: int, faces: int) -> FeatureSet:
+    """Each cached value tells its view and face apart: 10 * view + face."""
+    values = np.add.outer(10 * np.arange(views), np.arange(faces)).astype(np.float16)
+    return FeatureSet(
+        values[..., None, None, None], np.arange(faces) % 2, np.ones(faces, int), [], LoadReport()
+    )
+
+
+def test_view_sampler_shows_repeated_faces_again_with_their_next_view():
+    data = _feature_set(views=3, faces=10)
+    plain = ViewSampler(data, 4, seed=7)
+    rng = np.random.default_rng(7)  # the draws of the sampler before repeats existed
+    assert (plain.order == rng.permutation(10)).all()
+    assert (plain.view == rng.integers(0, 3, 10)).all()
+    same = ViewSampler(data, 4, seed=7, repeats=np.ones(10, int))
+    assert (same.order == plain.order).all() and (same.view == plain.view).all()
+
+    twice = ViewSampler(data, 4, seed=7, repeats=np.array([2] * 5 + [1] * 5))
+    assert len(twice) == 4  # 15 faces shown, batches of 4
+    shown = np.concatenate([twice[i][0].ravel() for i in range(len(twice))]).astype(int)
+    faces, views = shown % 10, shown // 10
+    assert sorted(faces.tolist()) == sorted([*range(5), *range(10)])
+    for face in range(5):  # the second showing is the next cached view
+        first, second = sorted(views[faces == face].tolist())
+        assert (second - first) in (1, 2)  # consecutive, modulo 3 views
+    labels = np.concatenate([twice[i][1] for i in range(len(twice))])
+    assert (labels == faces % 2).all()
+
+
+def test_close_up_repeats_must_be_one_or_more(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({**load_scenario("scenes_lowres").to_dict(), "closeup_repeats": 0}))
+    with pytest.raises(MaskDetectorError, match="closeup_repeats"):
+        load_scenario(path)
 
 
 def test_jitter_stays_within_its_bounds():
