@@ -476,6 +476,33 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review_labels(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from .data.split import Split, source_path
+    from .training.export import export_tflite
+    from .training.review import review_scene_labels, write_doubted
+    from .training.scenario import Scenario, load_scenario
+    from .training.train import train_scenario
+
+    split = Split.load(args.split)
+    closeups = split.sources.get("closeups")
+    data_dir = source_path(closeups) if isinstance(closeups, str) else config.training_data_dir()
+    scenario = load_scenario(args.scenario)
+    with tempfile.TemporaryDirectory() as tmp:
+
+        def train(part: Split, fold: Scenario, runs_dir: Path) -> Path:
+            log = lambda m: print(m, flush=True)  # noqa: E731
+            train_scenario(data_dir, part, fold, args.backbone_weights, runs_dir, log=log)
+            model = runs_dir / fold.name / config.SCENARIO_MODEL_NAME
+            return export_tflite(model, Path(tmp) / f"{fold.name}.tflite")
+
+        doubts = review_scene_labels(split, scenario, train)
+    write_doubted(doubts, Path(args.out))
+    print(f"wrote {len(doubts)} doubted faces to {args.out}")
+    return 0
+
+
 def cmd_ship(args: argparse.Namespace) -> int:
     from .training.card import write_model_card
     from .training.ship import ship_best
@@ -673,6 +700,18 @@ def build_parser() -> argparse.ArgumentParser:
         "models/seeds/ (by default), where `ship` never chooses between seeds; see `spread`",
     )
     p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser(
+        "review-labels",
+        help="list the training scene faces whose label a model that never saw them doubts",
+    )
+    p.add_argument(
+        "--scenario", default="scenes_lowres_ls", help="the recipe each fold's model is trained by"
+    )
+    p.add_argument("--split", default=str(config.MODELS_DIR / config.SPLIT_NAME))
+    p.add_argument("--backbone-weights", metavar="PATH", help="as for train")
+    p.add_argument("--out", default=str(config.DOUBTED_FACES_FILE))
+    p.set_defaults(handler=cmd_review_labels)
 
     p = sub.add_parser("ship", help="pick the best scenario on validation, export it to models/")
     p.add_argument("--runs-dir", default=str(config.MODELS_DIR / config.RUNS_DIR_NAME))

@@ -113,6 +113,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
 MODELS_DIR = REPO_ROOT / "models"
 SCENARIOS_DIR = PACKAGE_DIR / "training" / "scenarios"
+#: Training scene faces whose label a model that never saw them doubts (`review-labels`).
+DOUBTED_FACES_FILE = REPO_ROOT / "dataset" / "review" / "scenes-ilc-train-doubted.csv"
 
 #: File names under models/ (the shipped model and its reports).
 KERAS_MODEL_NAME = "mask_detector.keras"

@@ -44,6 +44,9 @@ class Scenario:
     #: Times each training close-up is shown per epoch, a different cached view each time:
     #: the close-ups weigh more against the scene faces without new views.
     closeup_repeats: int = 1
+    #: Leave out the training scene faces whose label a model that never saw them doubts
+    #: (dataset/review/, written by `review-labels`): photos annotated the wrong way round.
+    drop_doubted: bool = False
     #: Views cached per training face (the plain crop and views - 1 augmented ones); each epoch
     #: sees one view of every face.
     views: int = 3
@@ -154,4 +157,6 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         raise MaskDetectorError(f"{path}: jpeg_min_quality must be 1 to 90")
     if scenario.closeup_repeats < 1:
         raise MaskDetectorError(f"{path}: closeup_repeats must be 1 or more")
+    if scenario.drop_doubted and not scenario.scene_faces:
+        raise MaskDetectorError(f"{path}: drop_doubted leaves out scene faces: needs scene_faces")
     return scenario

@@ -32,6 +32,7 @@ from .model import (
     build_classifier,
     set_top_trainable,
 )
+from .review import read_doubted, without_doubted
 from .scenario import Scenario
 from .views import FaceItem
 
@@ -220,6 +221,10 @@ def train_scenario(
         lists[f"{part}_scenes"] = pick(scene_items(photos[part]))
     if scenario.scene_faces:
         lists["train_scenes"] = pick(scene_items(photos["train"]))
+        if scenario.drop_doubted:
+            kept = without_doubted(lists["train_scenes"], read_doubted())
+            log(f" left out {len(lists['train_scenes']) - len(kept)} doubted training faces")
+            lists["train_scenes"] = kept
     if scenario.yunet_faces:
         lists["train_yunet"] = pick(yunet_items(photos["train"], yunet_model, log))
 
