@@ -50,6 +50,7 @@ ASPECTS = {
     "night views": ("night_views",),
     "JPEG quality": ("jpeg_min_quality",),
     "close-up weight": ("closeup_repeats",),
+    "label review": ("drop_doubted",),
 }
 
 
