@@ -33,6 +33,12 @@ def _by_size(metrics: Metrics, report: str, at_least_32: bool, *keys: str) -> fl
 FIGURES: dict[str, Callable[[Metrics], float | None]] = {
     "val close-ups": lambda m: m["val"]["accuracy"],
     "val mean recall": lambda m: macro(m.get("val_all") or m["val"], "recall"),
+    "val scene >= 32 px, two labels": lambda m: _by_size(
+        m, "val_scenes", True, "accuracy_two_labels"
+    ),
+    "val scene >= 32 px no-mask R": lambda m: _by_size(
+        m, "val_scenes", True, "recall", "without_mask"
+    ),
     "close-up test": lambda m: m["test"]["accuracy"],
     "scene test": lambda m: (m.get("test_scenes") or {}).get("accuracy"),
     "scene test < 32 px": lambda m: _by_size(m, "test_scenes", False, "accuracy"),
