@@ -489,15 +489,18 @@ def cmd_review_labels(args: argparse.Namespace) -> int:
     closeups = split.sources.get("closeups")
     data_dir = source_path(closeups) if isinstance(closeups, str) else config.training_data_dir()
     scenario = load_scenario(args.scenario)
+
+    def log(message: str) -> None:
+        print(message, flush=True)
+
     with tempfile.TemporaryDirectory() as tmp:
 
         def train(part: Split, fold: Scenario, runs_dir: Path) -> Path:
-            log = lambda m: print(m, flush=True)  # noqa: E731
             train_scenario(data_dir, part, fold, args.backbone_weights, runs_dir, log=log)
             model = runs_dir / fold.name / config.SCENARIO_MODEL_NAME
             return export_tflite(model, Path(tmp) / f"{fold.name}.tflite")
 
-        doubts = review_scene_labels(split, scenario, train)
+        doubts = review_scene_labels(split, scenario, train, log)
     write_doubted(doubts, Path(args.out))
     print(f"wrote {len(doubts)} doubted faces to {args.out}")
     return 0
