@@ -46,11 +46,21 @@ class Audit:
     part: str
     labels: tuple[str, ...]
     min_size: int = 0
+    #: What of the model's answers the eye had met before the audit (each audit itself hid them).
+    seen_before: str = ""
 
 
-CLOSEUP_TEST, SCENES_TEST, SCENES_DEV = "close-up test", "scenes-ilc test", "scenes-dev"
+CLOSEUP_TEST, SCENES_VAL, SCENES_TEST = "close-up test", "scenes-ilc val", "scenes-ilc test"
+SCENES_DEV = "scenes-dev"
 AUDITS = (
     Audit("closeup-test-with-mask-under-nose.csv", CLOSEUP_TEST, ("with_mask",)),
+    Audit(
+        "scenes-ilc-val-two-label-32px.csv",
+        SCENES_VAL,
+        ("with_mask", "without_mask"),
+        32,
+        "the shipped model's errors among these faces had been seen, with its answers, before",
+    ),
     Audit("scenes-ilc-test-two-label-32px.csv", SCENES_TEST, ("with_mask", "without_mask"), 32),
     Audit("scenes-dev-without-mask-32px.csv", SCENES_DEV, ("without_mask",), 32),
     Audit("scenes-dev-with-mask-32px.csv", SCENES_DEV, ("with_mask",), 32),
@@ -98,6 +108,7 @@ def audit_report(audit: Audit, answers: list[Answer], listed: dict[str, str]) ->
         "part": audit.part,
         "labels": list(audit.labels),
         "min_size": audit.min_size,
+        "seen_before": audit.seen_before,
         "faces": len(scope),
         "listed": [
             {"face": a.key, "judgement": listed[a.key], "predicted": a.predicted}
@@ -171,9 +182,10 @@ def run_audits(
     classifier = MaskClassifier(model)
     log(CLOSEUP_TEST)
     answers = {CLOSEUP_TEST: closeup_answers(classifier, split, training_data_dir())}
-    log(SCENES_TEST)
-    test_photos = split.annotation_names("test")
-    answers[SCENES_TEST] = scene_answers(classifier, scene_training_dir(), test_photos)
+    for name, part in ((SCENES_VAL, "val"), (SCENES_TEST, "test")):
+        log(name)
+        photos = split.annotation_names(part)
+        answers[name] = scene_answers(classifier, scene_training_dir(), photos)
     log(SCENES_DEV)
     answers[SCENES_DEV] = scene_answers(classifier, scenes_dir())
     reports = [audit_report(a, answers[a.part], read_audit(a)) for a in AUDITS]
@@ -195,12 +207,13 @@ def audit_sentence(report: dict[str, Any]) -> str:
         f"{judgement} {len(answers)} (called {_counts(answers)})"
         for judgement, answers in sorted(by_judgement.items())
     )
+    seen = f" ({report['seen_before']})" if report.get("seen_before") else ""
     errors = report["errors"]
     on_listed = sum(1 for e in errors if e["judgement"])
     return (
         f"{report['part']}: all {report['faces']} faces annotated "
         f"{' or '.join(report['labels'])}{size} were looked at by eye, the model's answers "
-        f"hidden; `dataset/audits/{report['file']}` lists {len(report['listed'])} of them"
+        f"hidden{seen}; `dataset/audits/{report['file']}` lists {len(report['listed'])} of them"
         + (f": {listed}" if listed else "")
         + f". The model errs on {len(errors)} of the {report['faces']}, {on_listed} of them "
         "listed."
