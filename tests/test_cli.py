@@ -170,6 +170,24 @@ def test_unknown_scenario(tmp_path, capsys):
     assert "unknown scenario 'nope'" in capsys.readouterr().err
 
 
+def test_review_labels_without_a_split_says_how_to_make_one(tmp_path, capsys):
+    assert main(["review-labels", "--split", str(tmp_path / "none.json")]) == 1
+    assert "python -m mask_detector split" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "review-labels",
+                "--split",
+                str(config.MODELS_DIR / "split.json"),
+                "--scenario",
+                "nope",
+            ]
+        )
+        == 1
+    )
+    assert "unknown scenario 'nope'" in capsys.readouterr().err
+
+
 @needs_model
 def test_yunet_by_name_tries_the_download_and_explains_failure(tmp_path, monkeypatch, capsys):
     import urllib.error

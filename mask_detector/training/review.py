@@ -6,6 +6,8 @@ teach that a mask is no evidence. The scene training photos are cut into folds b
 trained on the close-ups and the other folds labels each fold's faces, and a face of the two main
 labels whose other label gets a probability of at least `DOUBT_PROBABILITY` is listed. A scenario
 with `drop_doubted` leaves the listed faces out of training; nothing else reads the list.
+Near-duplicate photos of the train part may fall in different folds: a twin seen in training
+then vouches for the other's annotation, so the list may come out shorter than it should.
 """
 
 from __future__ import annotations
