@@ -443,15 +443,12 @@ def cmd_split(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .data.split import Split, source_path
+    from .data.split import Split
     from .training.scenario import load_scenario, scenario_names
     from .training.train import train_scenario
 
     split = Split.load(args.split)
-    closeups = split.sources.get("closeups")
-    data_dir = args.data_dir or (
-        source_path(closeups) if isinstance(closeups, str) else config.training_data_dir()
-    )
+    data_dir = args.data_dir or split.closeup_root()
     names = scenario_names() if args.scenario == "all" else [args.scenario]
     for name in names:
         scenario = load_scenario(name)
@@ -479,15 +476,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_review_labels(args: argparse.Namespace) -> int:
     import tempfile
 
-    from .data.split import Split, source_path
+    from .data.split import Split
     from .training.export import export_tflite
     from .training.review import review_scene_labels, write_doubted
     from .training.scenario import Scenario, load_scenario
     from .training.train import train_scenario
 
     split = Split.load(args.split)
-    closeups = split.sources.get("closeups")
-    data_dir = source_path(closeups) if isinstance(closeups, str) else config.training_data_dir()
+    data_dir = split.closeup_root()
     scenario = load_scenario(args.scenario)
 
     def log(message: str) -> None:

@@ -427,3 +427,11 @@ def test_scene_audits_name_annotated_two_label_faces_of_32_px_or_more(audit, ann
         faces = load_annotations(annotations() / (Path(row["photo"]).stem + ".xml"))
         assert (row["annotated"], (x0, y0, x1 - x0, y1 - y0)) in faces
         assert max(x1 - x0, y1 - y0) >= 32
+
+
+def test_close_ups_are_read_where_the_manifest_says_else_from_the_default(tmp_path, monkeypatch):
+    monkeypatch.setenv(config.ENV_SHARED, str(tmp_path))
+    empty: dict[str, list] = {part: [] for part in ("train", "val", "test")}
+    split = Split(empty, 0, (0.7, 0.15, 0.15), 0, 0, sources={"closeups": "datasets/elsewhere"})
+    assert split.closeup_root() == tmp_path / "datasets" / "elsewhere"
+    assert Split(empty, 0, (0.7, 0.15, 0.15), 0, 0).closeup_root() == config.training_data_dir()

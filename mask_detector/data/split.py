@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import ENV_SHARED, LABELS, shared_dir
+from ..config import ENV_SHARED, LABELS, shared_dir, training_data_dir
 from ..errors import DatasetError, InvalidImageError
 from ..imageio import read_image
 from ..progress import Progress
@@ -77,6 +77,11 @@ class Split:
     def scene_root(self) -> Path | None:
         entry = self.sources.get("scenes")
         return source_path(entry) if isinstance(entry, str) else None
+
+    def closeup_root(self) -> Path:
+        """Where the manifest's close-ups came from (the default set for an older manifest)."""
+        entry = self.sources.get("closeups")
+        return source_path(entry) if isinstance(entry, str) else training_data_dir()
 
     def scene_photos(self, part: str, root: str | Path | None = None) -> list[Photo]:
         """The annotated photos of one part, read from `root` (default: the manifest's source)."""
