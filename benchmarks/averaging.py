@@ -130,7 +130,7 @@ def measure(ways: dict[str, Classify], sets: dict[str, Faces]) -> None:
             rows.append({"way": way, **row(name, labels, sizes, probs)})
             if name.endswith("val"):
                 val.append((labels, sizes, probs))
-        if val:  # the pool the training rule's mean recall is taken on
+        if val:  # every validation face: the pool of the comparison's mean recall
             labels = [k for v in val for k in v[0]]
             sizes = [s for v in val for s in v[1]]
             probs = np.concatenate([v[2] for v in val])

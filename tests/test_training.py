@@ -471,23 +471,33 @@ def test_yunet_faces_take_the_label_of_the_annotated_face(tmp_path, monkeypatch)
     assert "from cache" in lines[-1]
 
 
-def test_selection_keeps_the_close_up_floor_then_weighs_every_class():
+def test_selection_keeps_the_close_up_floor_then_reads_the_scene_goals():
+    """Close-up floor, then the validation scene faces from 32 px: two-label accuracy, then
+    without_mask recall; small faces and the third label do not decide."""
+    from mask_detector.evaluation.by_size import by_size
     from mask_detector.training.ship import selection_score
 
-    def run(closeup_acc: float, recalls: tuple[float, float, float], acc: float) -> dict:
-        per_class = {
-            c: {"recall": r, "support": 10} for c, r in zip(config.LABELS, recalls, strict=True)
-        }
+    def run(closeup_acc: float, large: list[tuple[int, int]], small_right: int) -> dict:
+        """`large`: (true, predicted) of faces of 40 px; ten small faces, `small_right` right."""
+        truth = [t for t, _ in large] + [0] * 10
+        said = [p for _, p in large] + [0] * small_right + [1] * (10 - small_right)
         return {
             "val": {"accuracy": closeup_acc},
-            "val_all": {"accuracy": acc, "per_class": per_class},
+            "val_scenes": {"by_size": by_size(truth, said, [40] * len(large) + [20] * 10)},
         }
 
+    worn_missed = [(0, 0), (1, 1), (1, 1), (2, 0), (2, 0)]  # two labels 3/3
+    no_mask_missed = [(0, 0), (0, 0), (1, 1), (1, 0), (2, 2)]  # two labels 3/4
+    masked_missed = [(0, 0), (0, 1), (1, 1), (1, 1), (2, 2)]  # 3/4, without_mask recall 2/2
     runs = {
-        "sharp_on_scenes": run(0.985, (0.95, 0.95, 0.90), 0.95),  # below the close-up floor
-        "never_says_worn": run(0.995, (0.99, 0.99, 0.00), 0.93),
-        "balanced": run(0.992, (0.93, 0.92, 0.70), 0.92),
+        "sharp_below_floor": run(0.985, worn_missed, 10),
+        "small_faces_best": run(0.995, no_mask_missed, 10),
+        "small_faces_worst": run(0.995, no_mask_missed, 0),
+        "misses_masked": run(0.995, masked_missed, 0),
+        "two_labels_best": run(0.992, worn_missed, 0),
     }
-    assert max(runs, key=lambda n: selection_score(runs[n])) == "balanced"
-    del runs["balanced"], runs["never_says_worn"]
-    assert max(runs, key=lambda n: selection_score(runs[n])) == "sharp_on_scenes"
+    ranked = sorted(runs, key=lambda n: selection_score(runs[n]), reverse=True)
+    assert ranked[:2] == ["two_labels_best", "misses_masked"]
+    assert ranked[-1] == "sharp_below_floor"
+    assert selection_score(runs["small_faces_best"]) == selection_score(runs["small_faces_worst"])
+    assert selection_score({"val": {"accuracy": 0.995}, "val_scenes": None})[1:] == (0.0, 0.0)

@@ -141,6 +141,12 @@ def comparison_rows(reports: Reports) -> list[dict[str, Any]]:
                 "F1": pct(macro(test, "f1")),
                 "AUC": "n/a" if test.get("roc_auc") is None else f"{test['roc_auc']:.3f}",
                 "val: close-up accuracy": pct(m["val"]["accuracy"]) if "val" in m else "n/a",
+                "val: scene >= 32 px, two labels": pct(
+                    summary.get(name, {}).get("val_scene_32up_two_label_accuracy")
+                ),
+                "val: scene >= 32 px, no-mask recall": pct(
+                    summary.get(name, {}).get("val_scene_32up_without_mask_recall")
+                ),
                 "val: mean recall, all faces": pct(summary.get(name, {}).get("val_macro_recall")),
                 "epochs": sum(len(h.get("loss", [])) for h in m.get("history", {}).values()),
                 "train time (s)": m.get("train_seconds"),

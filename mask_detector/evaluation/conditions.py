@@ -107,7 +107,8 @@ def _no_mask(row: Mapping[str, Any]) -> str:
 def condition_cells(name: str, report: Mapping[str, Any]) -> list[str]:
     """One row: what the pipeline finds and labels (`pipeline`, an evaluate_scenes report, or
     None), then the classifier alone on the annotated boxes (`crops`) by size, with the
-    intervals of the goals' figures, and the mean per-class recall (what the ship rule ranks)."""
+    intervals of the goals' figures, and the mean per-class recall (the third label weighs as
+    much as the others)."""
     scenes, crops = report["pipeline"], report["crops"]
     small, large = split_at(crops["by_size"], 32)
     return [

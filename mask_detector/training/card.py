@@ -85,6 +85,9 @@ def _face_report(title: str, report: dict[str, Any], what: str, extra: str = "")
 
 def _scenario_rows(metrics: dict[str, Any]) -> list[str]:
     cols = [
+        ("val: close-ups", "val_closeup_accuracy"),
+        ("val >=32 px: two labels", "val_scene_32up_two_label_accuracy"),
+        ("val >=32 px: No-mask R", "val_scene_32up_without_mask_recall"),
         ("val: mean recall", "val_macro_recall"),
         ("close-up test acc", "test_accuracy"),
         ("scene test acc", "scenes_test_accuracy"),
