@@ -59,7 +59,8 @@ AUDITS = (
         SCENES_VAL,
         ("with_mask", "without_mask"),
         32,
-        "the shipped model's errors among these faces had been seen, with its answers, before",
+        "the errors among these faces of the model shipped then, scenes_lowres_ls at seed 1, had "
+        "been seen, with its answers, before",
     ),
     Audit("scenes-ilc-test-two-label-32px.csv", SCENES_TEST, ("with_mask", "without_mask"), 32),
     Audit("scenes-dev-without-mask-32px.csv", SCENES_DEV, ("without_mask",), 32),
