@@ -26,32 +26,23 @@ from ..evaluation.metrics import classification_report, macro
 from ..preprocess import preprocess_faces
 from .export import export_tflite
 from .runs import load_runs
+from .spread import val_scene_goal_figures
 
 #: The close-up goal, checked on validation: a scenario below it is chosen only if all are.
 CLOSEUP_FLOOR = 0.99
-#: Faces from this size (longer side, px) are the ones the issue's main scene goals name.
-SCENE_GOAL_PX = 32
 SELECTED_BY = (
     f"close-up validation accuracy of at least {CLOSEUP_FLOOR:.0%}, then on the validation scene "
-    f"faces of {SCENE_GOAL_PX} px and more the accuracy on the two main labels, then the "
-    "without_mask recall"
+    "faces of 32 px and more the accuracy on the two main labels, then the without_mask recall"
 )
-
-
-def val_scene_goal_figures(metrics: dict[str, Any]) -> tuple[float, float]:
-    """Two-label accuracy and without_mask recall of the validation scene faces from 32 px; 0
-    where there are none (a run without scene photos, a smoke run's few faces)."""
-    if not metrics.get("val_scenes"):
-        return 0.0, 0.0
-    part = split_at(metrics["val_scenes"]["by_size"], SCENE_GOAL_PX)[1]
-    return part["accuracy_two_labels"] or 0.0, part["recall"]["without_mask"] or 0.0
 
 
 def selection_score(metrics: dict[str, Any]) -> tuple[bool, float, float]:
     """How scenarios are ranked: see SELECTED_BY, the goals of the product read on validation.
     The two main labels are what the product flags; the third label has no goal, and a rule led
-    by mean recall chose by it. The close-up floor keeps the close-up figure from being traded."""
-    return metrics["val"]["accuracy"] >= CLOSEUP_FLOOR, *val_scene_goal_figures(metrics)
+    by mean recall chose by it. The close-up floor keeps the close-up figure from being traded.
+    A run without validation scene faces of that size (a smoke run) ranks as if it had 0."""
+    two_labels, no_mask = val_scene_goal_figures(metrics)
+    return metrics["val"]["accuracy"] >= CLOSEUP_FLOOR, two_labels or 0.0, no_mask or 0.0
 
 
 def best_run(runs: dict[str, dict[str, Any]]) -> str:

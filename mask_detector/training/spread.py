@@ -29,16 +29,21 @@ def _by_size(metrics: Metrics, report: str, at_least_32: bool, *keys: str) -> fl
     return value
 
 
+def val_scene_goal_figures(metrics: Metrics) -> tuple[float | None, float | None]:
+    """What the ship rule reads after the close-up floor: two-label accuracy and without_mask
+    recall of the validation scene faces of 32 px and more (None without such faces)."""
+    return (
+        _by_size(metrics, "val_scenes", True, "accuracy_two_labels"),
+        _by_size(metrics, "val_scenes", True, "recall", "without_mask"),
+    )
+
+
 #: Column title -> the figure, from a scenario's metrics.json (val_* chose; the others report).
 FIGURES: dict[str, Callable[[Metrics], float | None]] = {
     "val close-ups": lambda m: m["val"]["accuracy"],
     "val mean recall": lambda m: macro(m.get("val_all") or m["val"], "recall"),
-    "val scene >= 32 px, two labels": lambda m: _by_size(
-        m, "val_scenes", True, "accuracy_two_labels"
-    ),
-    "val scene >= 32 px no-mask R": lambda m: _by_size(
-        m, "val_scenes", True, "recall", "without_mask"
-    ),
+    "val scene >= 32 px, two labels": lambda m: val_scene_goal_figures(m)[0],
+    "val scene >= 32 px no-mask R": lambda m: val_scene_goal_figures(m)[1],
     "close-up test": lambda m: m["test"]["accuracy"],
     "scene test": lambda m: (m.get("test_scenes") or {}).get("accuracy"),
     "scene test < 32 px": lambda m: _by_size(m, "test_scenes", False, "accuracy"),
