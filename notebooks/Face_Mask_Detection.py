@@ -721,8 +721,7 @@ for name, metrics in runs.items():
 # (`scenes_test_*`, also under and from 32 px) and the faces of scenes-dev (`scene_crop_*`: another
 # collection, never trained on; `ship.scene_crop_reports`, skipped in smoke mode), with the expected
 # calibration error on the scene test faces before and after temperature scaling (`ece_*`).
-# `training.ship.comparison_table` gives one row per scenario, shown here one
-# column per scenario.
+# `training.ship.comparison_table` gives one row per scenario, shown here one column per scenario.
 
 # %%
 from mask_detector.training.ship import (
