@@ -689,6 +689,9 @@ for scenario in scenarios:
     if (scenario.scene_faces or scenario.yunet_faces) and not has_scene_photos:
         print(f"== {scenario.name}: skipped (it trains on scene photos, and there are none)")
         continue
+    if SMOKE and scenario.soup_of:
+        print(f"== {scenario.name}: skipped (it averages full runs, and smoke runs are not)")
+        continue
     if SMOKE:
         scenario = scenario.shrunk(epochs=1, views=1)
     print(f"== {scenario.name}", flush=True)

@@ -51,6 +51,7 @@ ASPECTS = {
     "JPEG quality": ("jpeg_min_quality",),
     "close-up weight": ("closeup_repeats",),
     "label review": ("drop_doubted",),
+    "seed soup": ("soup_of", "soup_seeds"),
 }
 
 
@@ -90,6 +91,73 @@ def test_tried_scenarios_stay_out_of_all_and_match_their_runs():
             recorded = json.loads((run / "metrics.json").read_text())["scenario"]
             expected = scenario.reseeded(seed).to_dict()
             assert recorded == {k: expected[k] for k in recorded}, run.name
+
+
+def test_a_soup_takes_its_recipe_from_the_scenario_it_averages(tmp_path):
+    soup = load_scenario("scenes_lowres_ls_unweighted_soup")
+    recipe = load_scenario("scenes_lowres_ls_unweighted")
+    assert soup.soup_of == recipe.name and len(soup.soup_seeds) >= 2
+    assert {**soup.to_dict(), "name": "", "description": "", "soup_of": None, "soup_seeds": ()} == {
+        **recipe.to_dict(),
+        "name": "",
+        "description": "",
+    }
+    for seeds in ([42], [1, 1], []):
+        path = tmp_path / "bad.json"
+        path.write_text(
+            json.dumps(
+                {"name": "x", "description": "", "soup_of": recipe.name, "soup_seeds": seeds}
+            )
+        )
+        with pytest.raises(MaskDetectorError, match="soup"):
+            load_scenario(path)
+
+
+def test_a_soup_names_the_run_it_lacks_and_the_command_that_trains_it(tmp_path):
+    from mask_detector.training.soup import ingredient_runs
+
+    soup = load_scenario("scenes_lowres_ls_unweighted_soup")
+    recipe = load_scenario(soup.soup_of)
+    own = tmp_path / "runs" / recipe.name
+    own.mkdir(parents=True)
+    (own / config.SCENARIO_MODEL_NAME).write_bytes(b"")
+    (own / config.METRICS_NAME).write_text(json.dumps({"scenario": recipe.to_dict()}))
+    other = next(s for s in soup.soup_seeds if s != recipe.seed)
+    with pytest.raises(MaskDetectorError, match=f"--seed {other}"):
+        ingredient_runs(soup, tmp_path / "runs", tmp_path / "seeds")
+    for seed in soup.soup_seeds:  # each seed's run, the last one by another recipe
+        if seed != recipe.seed:
+            run = tmp_path / "seeds" / f"{recipe.name}_seed{seed}"
+            run.mkdir(parents=True)
+            (run / config.SCENARIO_MODEL_NAME).write_bytes(b"")
+            fields = recipe.reseeded(seed).to_dict()
+            (run / config.METRICS_NAME).write_text(json.dumps({"scenario": fields}))
+    found = ingredient_runs(soup, tmp_path / "runs", tmp_path / "seeds")
+    assert found[soup.soup_seeds.index(recipe.seed)] == own and len(found) == len(soup.soup_seeds)
+    (run / config.METRICS_NAME).write_text(
+        json.dumps({"scenario": {**fields, "class_weight": "balanced"}})
+    )
+    with pytest.raises(MaskDetectorError, match="another recipe"):
+        ingredient_runs(soup, tmp_path / "runs", tmp_path / "seeds")
+
+
+@pytest.mark.slow
+def test_a_soup_is_the_mean_of_its_models_weights():
+    keras = pytest.importorskip("keras")
+    from mask_detector.training.soup import average_weights
+
+    def model(value: float, units: int = 2) -> keras.Model:
+        inputs = keras.Input((3,))
+        built = keras.Model(inputs, keras.layers.Dense(units)(inputs))
+        built.set_weights([np.full(w.shape, value, np.float32) for w in built.get_weights()])
+        return built
+
+    kernel, bias = average_weights([model(1.0), model(2.0), model(6.0)])
+    assert np.allclose(kernel, 3.0) and np.allclose(bias, 3.0) and kernel.dtype == np.float32
+    same = np.float32(0.1)  # equal weights (the frozen layers) come out exactly equal
+    assert (average_weights([model(same)] * 3)[0] == same).all()
+    with pytest.raises(MaskDetectorError, match="same architecture"):
+        average_weights([model(1.0), model(1.0, units=3)])
 
 
 def test_each_scenario_names_the_seed_of_its_best_run():
@@ -421,16 +489,22 @@ def test_tiny_training_run_exports_a_working_model(tmp_path, monkeypatch):
 
     monkeypatch.setenv(config.ENV_CACHE, str(tmp_path / "cache"))
     scenario = Scenario(**{**load_scenario("scenes_lowres_swa").to_dict(), "name": "tiny"})
+    recipe = tmp_path / "tiny.json"
+    recipe.write_text(json.dumps(scenario.shrunk(1, 2).to_dict()))
     split = Split.load(config.MODELS_DIR / config.SPLIT_NAME)
     lines: list[str] = []
-    metrics = train_scenario(
-        config.training_data_dir(),
-        split,
-        scenario.shrunk(1, 2),
-        runs_dir=tmp_path / "runs",
-        limit=12,
-        log=lines.append,
-    )
+
+    def train(scenario: Scenario) -> dict:
+        return train_scenario(
+            config.training_data_dir(),
+            split,
+            scenario,
+            runs_dir=tmp_path / "runs",
+            limit=12,
+            log=lines.append,
+        )
+
+    metrics = train(load_scenario(recipe))
     assert any("head epoch 1" in line for line in lines)
     assert any("finetune epoch 1" in line for line in lines)
     assert any("weights averaged over epochs 1-1" in line for line in lines)
@@ -447,6 +521,24 @@ def test_tiny_training_run_exports_a_working_model(tmp_path, monkeypatch):
     assert probs.shape == (3, len(config.LABELS)) and np.allclose(probs.sum(1), 1, atol=1e-4)
     summary = json.loads((tmp_path / "models" / config.METRICS_NAME).read_text())
     assert summary["shipped_scenario"] == "tiny" and summary["calibration"]["temperature"] > 0
+
+    # A soup of this run and one under another seed: their mean weights, calibrated anew.
+    train(load_scenario(recipe).reseeded(7))
+    soup = tmp_path / "soup.json"
+    soup.write_text(json.dumps({"name": "soup", "soup_of": str(recipe), "soup_seeds": [42, 7]}))
+    souped = train(load_scenario(soup))
+    assert souped["history"] == {} and souped["test_scenes"]["n"] == 12
+    assert any(line.startswith(" soup of ") for line in lines)
+    keras = pytest.importorskip("keras")
+    kernels = [
+        keras.models.load_model(tmp_path / "runs" / name / config.SCENARIO_MODEL_NAME)
+        .get_layer("mobilenetv2_1.00_224")
+        .get_layer("Conv_1")
+        .get_weights()[0]
+        for name in ("tiny", "tiny_seed7", "soup")
+    ]
+    assert (kernels[0] != kernels[1]).any()  # fine-tuned apart
+    assert np.allclose(kernels[2], (kernels[0] + kernels[1]) / 2)
 
 
 @needs_shared

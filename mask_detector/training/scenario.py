@@ -74,6 +74,11 @@ class Scenario:
     label_smoothing: float = 0.0
     patience: int = 3
     seed: int = 42
+    #: A soup (training.soup): no training, the mean of the weights of the runs of the recipe
+    #: `soup_of` at each of `soup_seeds`, then calibrated and evaluated like a trained run. Its
+    #: JSON names only these, its name and description; the rest is the recipe's.
+    soup_of: str | None = None
+    soup_seeds: tuple[int, ...] = ()
 
     def recipe(self) -> ViewRecipe:
         """How this scenario's augmented views are cut and roughened."""
@@ -124,6 +129,15 @@ def tried_names() -> list[str]:
     return sorted(f"{TRIED_DIR.name}/{p.stem}" for p in TRIED_DIR.glob("*.json"))
 
 
+def _soup_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """A soup's fields: its recipe's, then its own name, description and seeds."""
+    recipe = load_scenario(fields["soup_of"])
+    seeds = tuple(int(s) for s in fields.get("soup_seeds", ()))
+    if recipe.soup_of or len(seeds) < 2 or len(set(seeds)) < len(seeds):
+        raise ValueError("a soup names a recipe that trains and two or more distinct seeds")
+    return {**recipe.to_dict(), **fields, "soup_seeds": seeds}
+
+
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """A scenario by name (a file in training/scenarios/) or by path to a JSON file."""
     path = Path(name_or_path)
@@ -135,7 +149,10 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
             f"(tried, not adopted: {', '.join(tried_names())}) or give the path of a JSON file"
         )
     try:
-        scenario = Scenario(**json.loads(path.read_text()))
+        fields = json.loads(path.read_text())
+        if fields.get("soup_of"):
+            fields = _soup_fields(fields)
+        scenario = Scenario(**fields)
     except (TypeError, ValueError) as exc:
         raise MaskDetectorError(f"{path}: not a valid scenario ({exc})") from None
     if scenario.average_from is not None and not (

@@ -34,6 +34,7 @@ from .model import (
 )
 from .review import read_doubted, without_doubted
 from .scenario import Scenario
+from .soup import ingredient_runs, load_soup
 from .views import FaceItem
 
 Log = Callable[[str], None]
@@ -178,33 +179,17 @@ def _sizes(items: Sequence[FaceItem], features: FeatureSet | None) -> dict[str, 
     return {c: int(counts[k]) for k, c in enumerate(LABELS)}
 
 
-def train_scenario(
+def _face_lists(
     data_dir: str | Path,
     split: Split,
     scenario: Scenario,
-    backbone_weights: str | None = None,
-    runs_dir: str | Path = MODELS_DIR / RUNS_DIR_NAME,
-    limit: int | None = None,
-    log: Log = print,
-    scenes_dir: str | Path | None = None,
-    yunet_model: str | Path | None = None,
-) -> dict[str, Any]:
-    """Train, calibrate, evaluate on validation and test; save
-    `<runs_dir>/<name>/{model.keras,metrics.json}`.
-
-    `data_dir` holds the close-ups; the scene photos are read from `scenes_dir` (default: where
-    the manifest says). `limit` keeps only N random faces of each list (smoke runs).
-    """
-    keras.utils.set_random_seed(scenario.seed)
-    started = time.time()
-    split_layer = scenario.finetune_from or DEFAULT_SPLIT_LAYER
-    parts = build_classifier(backbone_weights, split_layer, scenario.dropout, scenario.image_size)
-    has_scenes = any(split.photos.values())
-    if (scenario.scene_faces or scenario.yunet_faces) and not has_scenes:
-        raise MaskDetectorError(
-            f"scenario {scenario.name} trains on scene faces but the split has no scene "
-            "photos: regenerate it with `python -m mask_detector split`"
-        )
+    limit: int | None,
+    log: Log,
+    scenes_dir: str | Path | None,
+    yunet_model: str | Path | None,
+) -> dict[str, list[FaceItem]]:
+    """The faces of each part and source ("train_closeups", "val_scenes"...) the scenario reads;
+    `limit` keeps only N random faces of each list (smoke runs)."""
 
     def pick(items: list[FaceItem]) -> list[FaceItem]:
         if not limit:
@@ -225,10 +210,20 @@ def train_scenario(
             kept = without_doubted(lists["train_scenes"], read_doubted())
             log(f" left out {len(lists['train_scenes']) - len(kept)} doubted training faces")
             lists["train_scenes"] = kept
-    if scenario.yunet_faces:
+    if scenario.yunet_faces and not scenario.soup_of:  # a soup's training faces are only counted
         lists["train_yunet"] = pick(yunet_items(photos["train"], yunet_model, log))
+    return lists
 
-    tag = f"{split_layer}|{scenario.image_size}"
+
+def _feature_sets(
+    parts: ClassifierParts,
+    lists: dict[str, list[FaceItem]],
+    scenario: Scenario,
+    log: Log,
+    started: float,
+) -> dict[str, FeatureSet]:
+    """Cached features of each list: `views` per training face, the plain crop of the others."""
+    tag = f"{scenario.finetune_from or DEFAULT_SPLIT_LAYER}|{scenario.image_size}"
     keras_augment = augmenter(scenario.seed) if scenario.augment == "light" else None
     recipe = scenario.recipe()
     sets: dict[str, FeatureSet] = {}
@@ -250,18 +245,97 @@ def train_scenario(
             log,
             seed=scenario.seed,
         )
+    return sets
+
+
+def _train(
+    parts: ClassifierParts,
+    sets: dict[str, FeatureSet],
+    scenario: Scenario,
+    log: Log,
+    started: float,
+) -> dict[str, dict[str, list[float]]]:
+    """Fit the head, then the top blocks; the history of each phase."""
     train = concatenate([s for n, s in sets.items() if n.startswith("train")])
     val = concatenate([s for n, s in sets.items() if n.startswith("val")])
     log(
         f" training on {len(train.labels)} faces x {train.features.shape[0]} views, "
         f"validating on {len(val.labels)} ({time.time() - started:.0f} s)"
     )
-
     history = {"head": _fit(parts, train, val, scenario, "head", log)}
     if scenario.finetune_from and scenario.finetune_epochs:
         history["finetune"] = _fit(parts, train, val, scenario, "finetune", log)
+    return history
 
-    raw = {name: _predict(parts.trainer, s.features[0]) for name, s in sets.items()}
+
+def train_scenario(
+    data_dir: str | Path,
+    split: Split,
+    scenario: Scenario,
+    backbone_weights: str | None = None,
+    runs_dir: str | Path = MODELS_DIR / RUNS_DIR_NAME,
+    limit: int | None = None,
+    log: Log = print,
+    scenes_dir: str | Path | None = None,
+    yunet_model: str | Path | None = None,
+) -> dict[str, Any]:
+    """Train (or, for a soup, average the runs of its recipe), calibrate, evaluate on validation
+    and test; save `<runs_dir>/<name>/{model.keras,metrics.json}`.
+
+    `data_dir` holds the close-ups; the scene photos are read from `scenes_dir` (default: where
+    the manifest says). `limit` keeps only N random faces of each list (smoke runs).
+    """
+    keras.utils.set_random_seed(scenario.seed)
+    started = time.time()
+    split_layer = scenario.finetune_from or DEFAULT_SPLIT_LAYER
+    parts = build_classifier(backbone_weights, split_layer, scenario.dropout, scenario.image_size)
+    has_scenes = any(split.photos.values())
+    if (scenario.scene_faces or scenario.yunet_faces) and not has_scenes:
+        raise MaskDetectorError(
+            f"scenario {scenario.name} trains on scene faces but the split has no scene "
+            "photos: regenerate it with `python -m mask_detector split`"
+        )
+    lists = _face_lists(data_dir, split, scenario, limit, log, scenes_dir, yunet_model)
+    if scenario.soup_of:
+        ingredients = ingredient_runs(scenario, Path(runs_dir))
+        log(f" soup of {', '.join(str(f) for f in ingredients)}")
+        parts.full.set_weights(load_soup(ingredients))
+        evaluated = {n: items for n, items in lists.items() if not n.startswith("train")}
+        sets = _feature_sets(parts, evaluated, scenario, log, started)
+        history: dict[str, dict[str, list[float]]] = {}
+    else:
+        sets = _feature_sets(parts, lists, scenario, log, started)
+        history = _train(parts, sets, scenario, log, started)
+    metrics = _evaluate(parts, sets, lists, scenario, log)
+    metrics |= {
+        "history": history,
+        "train_seconds": round(time.time() - started, 1),
+        "limit": limit,
+    }
+    out = Path(runs_dir) / scenario.name
+    out.mkdir(parents=True, exist_ok=True)
+    parts.full.save(out / SCENARIO_MODEL_NAME)
+    (out / METRICS_NAME).write_text(json.dumps(metrics, indent=1) + "\n")
+    for key in ("val", "val_scenes", "test", "test_scenes"):
+        if metrics[key]:
+            log(f" {scenario.name}: {key} {summary_line(metrics[key])}")
+    log(f" {scenario.name}: done in {metrics['train_seconds']:.0f} s")
+    return metrics
+
+
+def _evaluate(
+    parts: ClassifierParts,
+    sets: dict[str, FeatureSet],
+    lists: dict[str, list[FaceItem]],
+    scenario: Scenario,
+    log: Log,
+) -> dict[str, Any]:
+    """Calibrate the trained model (in place), then its reports on validation and test."""
+    raw = {
+        name: _predict(parts.trainer, s.features[0])
+        for name, s in sets.items()
+        if not name.startswith("train")
+    }
     # Calibrated where confidence is read: faces in photos (the close-ups are nearly all right
     # and sure, and would pull T towards whatever suits them).
     fit_on = "val_scenes" if "val_scenes" in sets else "val_closeups"
@@ -281,7 +355,7 @@ def train_scenario(
     for name in ("val_scenes", "test_scenes", "test_closeups"):
         if name in sets:
             calibration[name] = calibration_report(temperature, raw[name], sets[name].labels)
-    metrics: dict[str, Any] = {
+    return {
         "scenario": scenario.to_dict(),
         "split_sizes": {
             part: {
@@ -296,22 +370,10 @@ def train_scenario(
         },
         "faces": {name: _sizes(items, sets.get(name)) for name, items in lists.items()},
         "skipped_images": sum(len(s.report.skipped) for s in sets.values()),
-        "history": history,
         "val": report(["val_closeups"]),
         "test": report(["test_closeups"]),
         "val_scenes": report(["val_scenes"]),
         "test_scenes": report(["test_scenes"]),
         "val_all": report(["val_closeups", "val_scenes"]),
         "calibration": calibration,
-        "train_seconds": round(time.time() - started, 1),
-        "limit": limit,
     }
-    out = Path(runs_dir) / scenario.name
-    out.mkdir(parents=True, exist_ok=True)
-    parts.full.save(out / SCENARIO_MODEL_NAME)
-    (out / METRICS_NAME).write_text(json.dumps(metrics, indent=1) + "\n")
-    for key in ("val", "val_scenes", "test", "test_scenes"):
-        if metrics[key]:
-            log(f" {scenario.name}: {key} {summary_line(metrics[key])}")
-    log(f" {scenario.name}: done in {metrics['train_seconds']:.0f} s")
-    return metrics
