@@ -123,3 +123,23 @@ def test_seeds_of_takes_only_that_scenarios_seed_runs():
 def test_one_run_has_no_sd():
     rows = {r["run"]: r for r in spread_rows({"a": _metrics(2)})}
     assert rows["sd"]["close-up test"] is None and rows["mean"]["close-up test"] == 38 / 40
+
+
+def test_a_shipped_soup_stands_apart_from_the_runs_it_averages():
+    from mask_detector.training.spread import shipped_spread
+
+    def run(seed: int, wrong: int) -> dict:
+        return {**_metrics(wrong), "scenario": {"seed": seed}}
+
+    soup = {"scenario": {"seed": 2, "soup_of": "r", "soup_seeds": [2, 7]}}
+    scenarios = {"soup": soup, "r": run(2, 4)}
+    seeds = {"r_seed7": run(7, 8), "r_seed9": run(9, 0), "soup_seed7": run(7, 0)}
+    summary = _metrics(2)
+    runs, apart = shipped_spread("soup", summary, scenarios, seeds)
+    assert sorted(runs) == ["r", "r_seed7"] and apart == {"soup (shipped)": summary}  # not seed 9
+    rows = {r["run"]: r for r in spread_rows(runs, apart=apart)}
+    assert list(rows) == ["soup (shipped)", "r", "r_seed7", "mean", "sd", "min", "max"]
+    assert rows["mean"]["close-up test"] == pytest.approx(34 / 40)  # the runs', not the soup's
+    runs, apart = shipped_spread("r", summary, scenarios, seeds)  # a run: beside its seeds
+    assert sorted(runs) == ["r (shipped)", "r_seed7", "r_seed9"] and apart == {}
+    assert shipped_spread("soup", summary, {"soup": soup}, {}) == ({}, {})

@@ -28,7 +28,7 @@ from ..evaluation.by_size import recall_text, two_labels_text, with_totals
 from ..evaluation.conditions import COLUMNS, condition_cells, measured_for
 from ..evaluation.figures import pct
 from ..evaluation.metrics import macro
-from ..training.spread import seeds_of, spread_rows
+from ..training.spread import shipped_spread, spread_rows
 
 log = logging.getLogger(__name__)
 
@@ -101,13 +101,16 @@ def load_reports(models_dir: Path | None = None) -> Reports:
 
 
 def seed_spread_rows(reports: Reports) -> list[dict[str, Any]]:
-    """The shipped run and the same recipe's other seeds, then mean, sd and range (percent)."""
-    seeds = seeds_of(reports.shipped, reports.seeds) if reports.shipped else {}
-    if not seeds or not reports.summary:
+    """The shipped run and the same recipe's other seeds (for a soup, the runs it averages),
+    then mean, sd and range (percent)."""
+    if not reports.shipped or not reports.summary:
         return []
-    runs = {f"{reports.shipped} (shipped)": reports.summary, **seeds}
+    runs, apart = shipped_spread(reports.shipped, reports.summary, reports.scenarios, reports.seeds)
+    if not runs:
+        return []
     return [
-        {k: v if k == "run" else pct(v, 2) for k, v in row.items()} for row in spread_rows(runs)
+        {k: v if k == "run" else pct(v, 2) for k, v in row.items()}
+        for row in spread_rows(runs, apart=apart)
     ]
 
 

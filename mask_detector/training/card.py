@@ -14,6 +14,7 @@ from ..config import (
     METRICS_NAME,
     MODEL_CARD_NAME,
     MODELS_DIR,
+    RUNS_DIR_NAME,
     SCENES_NAME,
     SCENES_TEST_NAME,
     SEEDS_DIR_NAME,
@@ -27,7 +28,7 @@ from ..evaluation.conditions import CONDITIONS, conditions_table, measured_for
 from ..evaluation.figures import confusion_rates, pct
 from ..evaluation.metrics import recalls_text
 from .runs import runs_in
-from .spread import seeds_of, spread_table
+from .spread import shipped_spread, spread_table
 
 #: Rates in the card have two decimals, as in the README.
 DIGITS = 2
@@ -165,23 +166,37 @@ def _calibration(metrics: dict[str, Any]) -> list[str]:
 
 def _seed_spread(models_dir: Path, metrics: dict[str, Any]) -> list[str]:
     """The shipped recipe trained again under other seeds (`train --seed`), when there are
-    such runs: how much of each figure is the luck of one run."""
+    such runs: how much of each figure is the luck of one run (`spread.shipped_spread`)."""
     shipped = metrics["shipped_scenario"]
-    seeds = seeds_of(shipped, runs_in(models_dir / SEEDS_DIR_NAME))
-    if not seeds:
+    runs, apart = shipped_spread(
+        shipped,
+        metrics,
+        runs_in(models_dir / RUNS_DIR_NAME),
+        runs_in(models_dir / SEEDS_DIR_NAME),
+    )
+    if not runs:
         return []
+    if not apart:
+        return [
+            "",
+            "## The shipped recipe under other seeds",
+            f"The recipe of {shipped}, trained again with other random seeds (initial head "
+            "weights, augmented views, batch order) and nothing else changed "
+            f"(`python -m mask_detector spread models/scenarios/{shipped} "
+            f"models/{SEEDS_DIR_NAME}/{shipped}_seed*`). The shipped run is the seed its "
+            "scenario file names, the one of these runs that the selection rule ranks first on "
+            "validation; `ship` itself never chooses among seeds. Percent:",
+            "",
+            spread_table(runs),
+        ]
     return [
         "",
-        "## The shipped recipe under other seeds",
-        f"The recipe of {shipped}, trained again with other random seeds (initial head weights, "
-        "augmented views, batch order) and nothing else changed "
-        f"(`python -m mask_detector spread models/scenarios/{shipped} "
-        f"models/{SEEDS_DIR_NAME}/{shipped}_seed*`). "
-        "The shipped run is the seed its scenario file names, the one of these runs that the "
-        "selection rule ranks first on validation; `ship` itself never chooses among seeds. "
-        "Percent:",
+        "## The runs the shipped soup averages",
+        f"{shipped} is the mean of the weights of these runs, one recipe trained under several "
+        "random seeds (initial head weights, augmented views, batch order) and nothing else "
+        "changed. The statistics are over the runs, not the soup. Percent:",
         "",
-        spread_table({f"{shipped} (shipped)": metrics, **seeds}),
+        spread_table(runs, apart=apart),
     ]
 
 

@@ -73,9 +73,12 @@ def seeds_of(name: str, runs: Mapping[str, Metrics]) -> dict[str, Metrics]:
 
 
 def spread_rows(
-    runs: Mapping[str, Metrics], figures: Mapping[str, Callable[[Metrics], float | None]] = FIGURES
+    runs: Mapping[str, Metrics],
+    figures: Mapping[str, Callable[[Metrics], float | None]] = FIGURES,
+    apart: Mapping[str, Metrics] | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per run, then mean, sd (sample), min and max over the runs, per figure."""
+    """One row per run, then mean, sd (sample), min and max over the runs, per figure; the
+    `apart` runs (a soup of the others) first, left out of the statistics."""
     rows: list[dict[str, Any]] = [
         {"run": name, **{title: f(m) for title, f in figures.items()}} for name, m in runs.items()
     ]
@@ -92,16 +95,41 @@ def spread_rows(
             value = float(f(values)) if len(values) else float("nan")
             summary[title] = value if np.isfinite(value) else None  # sd of one run: n/a
         rows.append(summary)
-    return rows
+    shown = [{"run": n, **{t: f(m) for t, f in figures.items()}} for n, m in (apart or {}).items()]
+    return shown + rows
+
+
+def shipped_spread(
+    shipped: str,
+    summary: Metrics,
+    scenarios: Mapping[str, Metrics],
+    seeds: Mapping[str, Metrics],
+) -> tuple[dict[str, Metrics], dict[str, Metrics]]:
+    """What the model card and the metrics page put side by side for the shipped model (its
+    metrics: `summary`), as (runs, apart): the shipped run and its recipe's other seeds; for a
+    soup, the runs it averages, with the soup apart. Nothing without such runs."""
+    scenario = scenarios.get(shipped, {}).get("scenario", {})
+    recipe = scenario.get("soup_of")
+    if not recipe:
+        others = seeds_of(shipped, seeds)
+        return ({f"{shipped} (shipped)": summary, **others} if others else {}), {}
+    pool = {
+        **({recipe: scenarios[recipe]} if recipe in scenarios else {}),
+        **seeds_of(recipe, seeds),
+    }
+    averaged = {n: m for n, m in pool.items() if m["scenario"]["seed"] in scenario["soup_seeds"]}
+    return averaged, ({f"{shipped} (shipped)": summary} if averaged else {})
 
 
 def spread_table(
-    runs: Mapping[str, Metrics], figures: Mapping[str, Callable[[Metrics], float | None]] = FIGURES
+    runs: Mapping[str, Metrics],
+    figures: Mapping[str, Callable[[Metrics], float | None]] = FIGURES,
+    apart: Mapping[str, Metrics] | None = None,
 ) -> str:
     """The rows as Markdown, in percent with two decimals."""
     titles = list(figures)
     lines = ["| run | " + " | ".join(titles) + " |", "|---" * (len(titles) + 1) + "|"]
-    for row in spread_rows(runs, figures):
+    for row in spread_rows(runs, figures, apart):
         cells = ["n/a" if row[t] is None else f"{100 * row[t]:.2f}" for t in titles]
         lines.append(f"| {row['run']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
