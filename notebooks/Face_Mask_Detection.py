@@ -649,7 +649,13 @@ image_grid(
 #    `scenes_lowres_ls` (label smoothing 0.1: a tenth of each target spread over the classes,
 #    because the two sources label some faces by different conventions, a mask under the nose
 #    being with_mask in the close-ups and worn wrong in the scene photos);
-# 5. `scenes_lowres_ls_unweighted` — label smoothing without class weights.
+# 5. `scenes_lowres_ls_unweighted` — label smoothing without class weights;
+# 6. `scenes_lowres_ls_unweighted_soup` — no training: the mean of the weights of that recipe's
+#    runs under five seeds (`training.soup`; the other four runs are read from `models/seeds/`).
+#    Runs of one recipe start from the same ImageNet weights and fine-tune the top blocks at a
+#    small rate, so their weights can be averaged ("model soups"): the mean answers about as
+#    their ensemble would, at the cost of one model, and does not depend on one seed's luck.
+#    It is calibrated and evaluated like a trained run (skipped in smoke mode).
 #
 # Classes are weighted by the square root of their inverse frequency (`mask_worn_incorrectly` is
 # the small class; full inverse weighting made the model call tightly cropped masked close-ups
@@ -660,8 +666,8 @@ image_grid(
 #
 # Each scenario names its random seed. Where a recipe was trained under several seeds (see "How
 # much of a difference ..." below), it names the seed whose run ranks first under the ship rule
-# on validation: `scenes_lowres` and `scenes_lowres_deep` 42, `scenes_lowres_ls` and
-# `scenes_lowres_ls_unweighted` 2.
+# on validation: `scenes_lowres` and `scenes_lowres_deep` 42, `scenes_lowres_ls` 2 and
+# `scenes_lowres_ls_unweighted` 123.
 
 # %%
 from mask_detector.training.scenario import scenario_names

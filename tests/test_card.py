@@ -22,9 +22,11 @@ def test_card_is_up_to_date_and_has_the_tables(tmp_path):
     model = config.MODELS_DIR / config.TFLITE_MODEL_NAME
     if model.is_file():
         (tmp_path / model.name).symlink_to(model)
-    seeds = config.MODELS_DIR / config.SEEDS_DIR_NAME
-    if seeds.is_dir():
-        shutil.copytree(seeds, tmp_path / seeds.name, ignore=shutil.ignore_patterns("*.keras"))
+    for runs in (config.SEEDS_DIR_NAME, config.RUNS_DIR_NAME):  # a soup's are in both
+        if (config.MODELS_DIR / runs).is_dir():
+            shutil.copytree(
+                config.MODELS_DIR / runs, tmp_path / runs, ignore=shutil.ignore_patterns("*.keras")
+            )
     card = write_model_card(tmp_path).read_text()
     assert card == (config.MODELS_DIR / "MODEL_CARD.md").read_text(), "run `mask_detector card`"
     metrics = json.loads(METRICS.read_text())
