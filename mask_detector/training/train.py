@@ -1,4 +1,5 @@
-"""Train one scenario on a saved split: head first, then (optionally) the top blocks.
+"""Train one scenario on a saved split: head first, then (optionally) the top blocks; a soup
+scenario trains nothing and averages its recipe's runs instead (training.soup).
 
 Validation is every validation face of the split, close-ups and scene faces together: early
 stopping watches its loss, the temperature that calibrates the probabilities is fitted on it,
